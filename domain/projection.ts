@@ -1,0 +1,43 @@
+import type { Projection } from "../store/history.ts";
+import { agreementKey } from "./ids.ts";
+import { parseStatePath } from "./paths.ts";
+import {
+  type AgreementStatus,
+  type Board,
+  emptyState,
+  type State,
+  type Supplier,
+} from "./state.ts";
+
+const decoder = new TextDecoder();
+
+/**
+ * Derives the {@link State} from the files of the history: boards, suppliers
+ * and each agreement's status.json. Applied to the head tree on open and to
+ * every appended commit, so a rebuild always gives the same state.
+ */
+export const stateProjection: Projection<State> = {
+  empty: emptyState,
+  wants: (path) => parseStatePath(path) !== null,
+  apply(state, path, content) {
+    const target = parseStatePath(path);
+    if (!target) return;
+    const value = content === null ? null : JSON.parse(decoder.decode(content));
+    if (target.kind === "board") {
+      setOrDelete(state.boards, target.board, value as Board | null);
+    } else if (target.kind === "supplier") {
+      setOrDelete(state.suppliers, target.supplier, value as Supplier | null);
+    } else {
+      const key = agreementKey(target.board, target.supplier);
+      setOrDelete(state.agreements, key, value as AgreementStatus | null);
+    }
+  },
+  setHead(state, oid) {
+    state.head = oid;
+  },
+};
+
+function setOrDelete<K, V>(map: Map<K, V>, key: K, value: V | null): void {
+  if (value === null) map.delete(key);
+  else map.set(key, value);
+}

@@ -1,0 +1,68 @@
+import type { ActorRecord } from "./actor.ts";
+import type { BoardId, KvkNumber, Oid, ProductId, Sha256, SupplierId } from "./ids.ts";
+
+/** A school board as registered in the history (boards/<id>.json). */
+export interface Board {
+  id: BoardId;
+  kvk: KvkNumber;
+  name: string;
+  /** DUO sectors, for example "bo" or "bo+vo". */
+  sector: string;
+  contactEmail: string;
+  /** The board accepted the terms of use; it cannot act before. */
+  termsAccepted?: { version: string; at: string; actor: ActorRecord };
+}
+
+/** A supplier as registered in the history (suppliers/<id>.json). */
+export interface Supplier {
+  id: SupplierId;
+  name: string;
+  contactEmail: string;
+}
+
+export type AgreementState = "offered" | "approved" | "rejected" | "signed" | "withdrawn";
+
+/** Names one version's exact content. */
+export interface VersionRef {
+  version: number;
+  /** The Git tree oid of the version's directory (agreement.md and products/). */
+  oid: Oid;
+  /** SHA-256 over the version's manifest (see domain/content.ts). */
+  contentSha256: Sha256;
+}
+
+export type HistoryAction = "offered" | "approved" | "rejected" | "signed" | "withdrawn";
+
+/** One line of an agreement's story, as kept in status.json. */
+export interface HistoryEntry extends VersionRef {
+  action: HistoryAction;
+  at: string;
+  actor: ActorRecord;
+  reason?: string;
+}
+
+/** The status of one agreement (agreements/<board>/<supplier>/status.json). */
+export interface AgreementStatus {
+  board: BoardId;
+  supplier: SupplierId;
+  state: AgreementState;
+  /** The newest version offered, with its products. */
+  current: VersionRef & { offeredAt: string; products: ProductId[]; title: string };
+  /** The signed version in force, which may be older than current. */
+  inForce?: VersionRef & { signedAt: string };
+  history: HistoryEntry[];
+}
+
+/** The complete state at one commit, derived from the history alone. */
+export interface State {
+  head: Oid | null;
+  boards: Map<BoardId, Board>;
+  suppliers: Map<SupplierId, Supplier>;
+  /** Keyed by "board/supplier". */
+  agreements: Map<string, AgreementStatus>;
+}
+
+/** An empty state, before the first commit. */
+export function emptyState(): State {
+  return { head: null, boards: new Map(), suppliers: new Map(), agreements: new Map() };
+}

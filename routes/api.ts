@@ -1,0 +1,194 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { zValidator } from "@hono/zod-validator";
+import type { z } from "zod";
+import type { Principal } from "../domain/actor.ts";
+import { withdrawAgreement } from "../domain/decide_on_agreement.ts";
+import { agreementKey, BoardId } from "../domain/ids.ts";
+import { offerAgreement } from "../domain/offer_agreement.ts";
+import { actsForSupplier } from "../domain/permissions.ts";
+import type { AgreementStatus } from "../domain/state.ts";
+import { domainProblem } from "./domain_problem.ts";
+import { IdempotencyIndex, requestSha256 } from "./idempotency.ts";
+import { API_LIMITS, IdempotencyKey, OfferBody, VersionBody } from "./api_schemas.ts";
+import { fieldProblems, problem } from "./problem.ts";
+import type { Services } from "./services.ts";
+import { AuthError, bearerToken } from "./token_verifier.ts";
+
+type Env = { Variables: { principal: Principal } };
+
+/**
+ * The supplier API (JSON, bearer tokens of the login broker). Every error is
+ * an RFC 9457 problem document.
+ */
+export function createApi(services: Services, idempotency: IdempotencyIndex): Hono<Env> {
+  const api = new Hono<Env>();
+  const { store, now } = services;
+
+  api.use(bodyLimit({
+    maxSize: API_LIMITS.bodyBytes,
+    onError: (c) =>
+      problem(c, 413, "body_too_large", "The request body is too large", {
+        detail: `A request body has at most ${API_LIMITS.bodyBytes} bytes`,
+      }),
+  }));
+  api.use(async (c, next) => {
+    try {
+      c.set("principal", await services.verifyToken(bearerToken(c.req.header("Authorization"))));
+    } catch (error) {
+      if (!(error instanceof AuthError)) throw error;
+      return problem(c, 401, error.code, "Authentication failed", {
+        detail: error.message,
+        headers: { "WWW-Authenticate": 'Bearer realm="akkoord", error="invalid_token"' },
+      });
+    }
+    if (!c.get("principal").supplier) {
+      return problem(c, 403, "forbidden", "Not allowed", {
+        detail: "The supplier API is for suppliers; the token carries no supplier role",
+      });
+    }
+    await next();
+  });
+  api.use(async (c, next) => {
+    if (c.req.method === "POST" && !isJson(c.req.header("Content-Type"))) {
+      return problem(c, 415, "unsupported_media_type", "The body must be JSON", {
+        detail: "Send Content-Type: application/json",
+      });
+    }
+    await next();
+  });
+
+  api.post("/offers", zValidator("json", OfferBody, validationHook), async (c) => {
+    const principal = c.get("principal");
+    const body = c.req.valid("json");
+    const keyHeader = c.req.header("Idempotency-Key");
+    const key = keyHeader === undefined ? undefined : IdempotencyKey.safeParse(keyHeader);
+    if (key && !key.success) {
+      return problem(c, 400, "invalid_idempotency_key", "The Idempotency-Key header is not valid", {
+        detail:
+          `An Idempotency-Key is 1 to ${API_LIMITS.idempotencyKeyCharacters} printable ASCII characters without spaces`,
+      });
+    }
+    const fingerprint = requestSha256(body);
+    if (key) {
+      const replay = await idempotency.replay(
+        principal.organisation,
+        key.data,
+        fingerprint,
+        body.boards,
+        now(),
+      );
+      if (replay?.conflict) {
+        return problem(
+          c,
+          422,
+          "idempotency_key_reused",
+          "The Idempotency-Key was used for another request",
+          {
+            detail:
+              `Idempotency-Key "${key.data}" was used in the last 24 hours with a different body`,
+          },
+        );
+      }
+      if (replay) {
+        return c.json(replay.result, statusOf(replay.result), {
+          "Idempotent-Replayed": "true",
+        });
+      }
+    }
+    try {
+      const { result } = await store.transact((state) =>
+        offerAgreement(state, {
+          principal,
+          supplier: principal.organisation,
+          ...body,
+          at: now(),
+          ...(key ? { idempotency: { key: key.data, requestSha256: fingerprint } } : {}),
+        })
+      );
+      return c.json(result, statusOf(result));
+    } catch (error) {
+      return domainProblem(c, error);
+    }
+  });
+
+  api.get("/agreements", (c) => {
+    const supplier = c.get("principal").organisation;
+    const agreements = [...store.state.agreements.values()]
+      .filter((status) => status.supplier === supplier)
+      .map(statusResponse);
+    return c.json({ agreements });
+  });
+
+  api.get("/agreements/:board", (c) => {
+    const status = findStatus(c.req.param("board"), c.get("principal"));
+    if (!status) return notFound(c, c.req.param("board"));
+    return c.json(statusResponse(status));
+  });
+
+  api.post(
+    "/agreements/:board/withdraw",
+    zValidator("json", VersionBody, validationHook),
+    async (c) => {
+      const principal = c.get("principal");
+      const board = BoardId.safeParse(c.req.param("board"));
+      if (!board.success) return notFound(c, c.req.param("board"));
+      try {
+        const { result } = await store.transact((state) =>
+          withdrawAgreement(state, {
+            principal,
+            board: board.data,
+            supplier: principal.organisation,
+            shown: c.req.valid("json"),
+            at: now(),
+          })
+        );
+        return c.json(statusResponse(result));
+      } catch (error) {
+        return domainProblem(c, error);
+      }
+    },
+  );
+
+  function findStatus(board: string, principal: Principal): AgreementStatus | undefined {
+    const status = store.state.agreements.get(agreementKey(board, principal.organisation));
+    return status && actsForSupplier(principal, status.supplier) ? status : undefined;
+  }
+
+  return api;
+}
+
+function validationHook(
+  result: { success: true } | { success: false; error: z.core.$ZodError },
+  c: Parameters<typeof problem>[0],
+): Response | undefined {
+  if (result.success) return undefined;
+  return problem(c, 422, "validation_failed", "The request body is not valid", {
+    errors: fieldProblems(result.error.issues),
+  });
+}
+
+function notFound(c: Parameters<typeof problem>[0], board: string): Response {
+  return problem(c, 404, "not_found", "Not found", {
+    detail: `You have no agreement with board "${board}"`,
+  });
+}
+
+function isJson(contentType: string | undefined): boolean {
+  return /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType ?? "");
+}
+
+function statusOf(result: { agreements: Array<{ outcome: string }> }): 200 | 201 {
+  return result.agreements.some((a) => a.outcome === "offered") ? 201 : 200;
+}
+
+function statusResponse(status: AgreementStatus) {
+  return {
+    board: status.board,
+    supplier: status.supplier,
+    state: status.state,
+    current: status.current,
+    inForce: status.inForce ?? null,
+    history: status.history.map(({ actor, ...entry }) => ({ ...entry, actor: actor.name })),
+  };
+}

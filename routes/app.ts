@@ -1,0 +1,115 @@
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { Principal } from "../domain/actor.ts";
+import type { State } from "../domain/state.ts";
+import { ErrorPage, type ErrorStatus } from "../views/error_page.ts";
+import { OutboxPage } from "../views/outbox_page.ts";
+import { renderPage } from "../views/render.ts";
+import { createApi } from "./api.ts";
+import { assetRoutes } from "./assets.ts";
+import type { IdempotencyIndex } from "./idempotency.ts";
+import { problem } from "./problem.ts";
+import type { Services } from "./services.ts";
+import { csrfGuard, type Sessions } from "./session.ts";
+import { createUi, pageUser } from "./ui.ts";
+
+/** The parts {@link createApp} puts together. */
+export interface AppOptions {
+  services: Services;
+  sessions: Sessions;
+  idempotency: IdempotencyIndex;
+  /** The origin pages are served from; state-changing forms must come from it. */
+  publicUrl: string;
+  /** Login routes (/login, /auth/callback, /logout). */
+  auth: Hono;
+  /** The development broker, mounted at /dev-broker when on. */
+  devBroker?: Hono;
+  /** Show the local mail outbox at /dev/outbox. */
+  showOutbox: boolean;
+  /** Called with every 5xx error, for the request log. */
+  onServerError?: (error: unknown, request: Request) => void;
+}
+
+const ERROR_STATUSES = new Set([400, 401, 403, 404, 409, 422, 500]);
+
+/** The whole HTTP application: pages, supplier API, login and history files. */
+export function createApp(options: AppOptions): Hono {
+  const app = new Hono();
+  const { services, sessions } = options;
+
+  app.use(async (c, next) => {
+    await next();
+    c.header("X-Content-Type-Options", "nosniff");
+    c.header("Referrer-Policy", "same-origin");
+    c.header("X-Frame-Options", "DENY");
+    if (c.res.headers.get("Content-Type")?.startsWith("text/html")) {
+      c.header(
+        "Content-Security-Policy",
+        "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      );
+    }
+  });
+
+  app.route("/", assetRoutes());
+  app.get(
+    "/.well-known/akkoord/allowed_signers",
+    (c) => c.text(services.store.allowedSigners(), 200, { "Cache-Control": "no-cache" }),
+  );
+  app.route("/api/v1", createApi(services, options.idempotency));
+  if (options.devBroker) app.route("/dev-broker", options.devBroker);
+
+  app.use("*", csrfGuard(options.publicUrl, sessions));
+  app.route("/", options.auth);
+  if (options.showOutbox) {
+    app.get("/dev/outbox", async (c) => {
+      await services.outbox.catchUp();
+      return c.html(renderPage(OutboxPage({
+        mails: (await services.outbox.list()).map((mail) => ({ id: mail.idempotencyKey, ...mail })),
+      })));
+    });
+  }
+  app.route("/", createUi(services, sessions));
+
+  app.notFound((c) => {
+    if (c.req.path.startsWith("/api/")) {
+      return problem(c, 404, "not_found", "Not found", { detail: `No route ${c.req.path}` });
+    }
+    return errorPage(c.req.raw, 404, undefined);
+  });
+
+  app.onError(async (error, c) => {
+    const status = error instanceof HTTPException ? error.status : 500;
+    if (status >= 500) options.onServerError?.(error, c.req.raw);
+    if (c.req.path.startsWith("/api/")) {
+      if (status === 400) {
+        return problem(c, 400, "malformed_json", "The request body is not valid JSON", {
+          detail: error.message,
+        });
+      }
+      return problem(c, status >= 500 ? 500 : 400, "internal", "Something went wrong");
+    }
+    const session = await sessions.read(c).catch(() => null);
+    const detail = status < 500 && error instanceof HTTPException ? error.message : undefined;
+    return errorPage(c.req.raw, status, detail, session?.principal, services.store.state);
+  });
+
+  return app;
+
+  function errorPage(
+    _request: Request,
+    status: number,
+    detail: string | undefined,
+    principal?: Principal,
+    state?: State,
+  ): Response {
+    const shown = (ERROR_STATUSES.has(status) ? status : 500) as ErrorStatus;
+    const user = principal && state ? pageUser(state, principal) : undefined;
+    const body = renderPage(
+      ErrorPage({ status: shown, ...(detail ? { detail } : {}), ...(user ? { user } : {}) }),
+    );
+    return new Response(body, {
+      status: shown,
+      headers: { "Content-Type": "text/html; charset=utf-8" },
+    });
+  }
+}

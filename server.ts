@@ -1,0 +1,142 @@
+import { type Config, readConfig } from "./config.ts";
+import { loadDemoData } from "./demo_data.ts";
+import { mailsForCommit } from "./domain/mail.ts";
+import { stateProjection } from "./domain/projection.ts";
+import { createApp } from "./routes/app.ts";
+import { createAuthRoutes } from "./routes/auth_routes.ts";
+import { createDevBroker } from "./routes/dev_broker.ts";
+import { IdempotencyIndex } from "./routes/idempotency.ts";
+import { createSessions } from "./routes/session.ts";
+import { createTokenVerifier } from "./routes/token_verifier.ts";
+import { openDiskStore } from "./store/disk_store.ts";
+import { openOutbox } from "./store/outbox.ts";
+import { loadOrCreateSecret } from "./store/secret_file.ts";
+
+/** A running Akkoord service. */
+export interface Server {
+  /** Where it listens, e.g. `http://127.0.0.1:8000`. */
+  url: string;
+  config: Config;
+  close(): Promise<void>;
+}
+
+const COMMITTER = { name: "Akkoord", email: "history@akkoord.invalid" };
+
+/**
+ * Opens the history, builds the app and serves it. With port 0 a free port
+ * is chosen; the public URL then follows the port unless configured.
+ */
+export async function startServer(
+  env: Record<string, string | undefined>,
+  options: { now?: () => Date; log?: (line: Record<string, unknown>) => void } = {},
+): Promise<Server> {
+  const now = options.now ?? (() => new Date());
+  const log = options.log ?? writeLogLine;
+  let handler: (request: Request) => Response | Promise<Response> = () =>
+    new Response("Starting", { status: 503 });
+  const preliminary = readConfig(env);
+  const store = await openDiskStore({
+    dir: preliminary.dataDir,
+    projection: stateProjection,
+    committer: COMMITTER,
+  });
+  let listener: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    listener = Deno.serve({
+      hostname: preliminary.hostname,
+      port: preliminary.port,
+      onListen: () => {},
+    }, (request) => handler(request));
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const port = listener.addr.port;
+  const config = readConfig({ AKKOORD_PORT: String(port), ...env, ...portOverride(env, port) });
+
+  try {
+    if (config.demoData) await loadDemoData(store, now);
+    const outbox = await openOutbox({
+      dir: `${config.dataDir}/outbox`,
+      store,
+      compose: (commit, state) => mailsForCommit(commit, state, config.publicUrl),
+    });
+    const idempotency = await IdempotencyIndex.open(store, now);
+    const secret = config.sessionSecret ??
+      await loadOrCreateSecret(`${config.dataDir}/session_secret`);
+    const sessions = createSessions({ secret, secure: config.publicUrl.startsWith("https://") });
+    const verifier = createTokenVerifier({
+      issuer: config.oidc.issuer,
+      audience: config.oidc.clientId,
+      jwksUrl: new URL(config.oidc.jwksUrl),
+      minAssurance: config.oidc.minAssurance,
+      services: config.services,
+      currentDate: now,
+    });
+    const devBroker = config.devLogin
+      ? await createDevBroker({
+        issuer: config.oidc.issuer,
+        audience: config.oidc.clientId,
+        services: config.services,
+        keyDir: config.dataDir,
+        organisations: () => [
+          ...[...store.state.boards.values()].map((b) => ({
+            kvk: b.kvk,
+            name: b.name,
+            kind: "board" as const,
+          })),
+          ...[...store.state.suppliers.values()].map((s) => ({
+            kvk: s.id,
+            name: s.name,
+            kind: "supplier" as const,
+          })),
+        ],
+      })
+      : undefined;
+    const app = createApp({
+      services: { store, outbox, now, verifyToken: (token) => verifier.verify(token) },
+      sessions,
+      idempotency,
+      publicUrl: config.publicUrl,
+      auth: createAuthRoutes({
+        verifier,
+        sessions,
+        brokerIssuer: config.oidc.issuer,
+        clientId: config.oidc.clientId,
+        redirectUri: `${config.publicUrl}/auth/callback`,
+      }),
+      ...(devBroker ? { devBroker: devBroker.app } : {}),
+      showOutbox: config.mode === "development",
+      onServerError: (error, request) =>
+        log({
+          level: "error",
+          method: request.method,
+          path: new URL(request.url).pathname,
+          error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        }),
+    });
+    handler = app.fetch;
+  } catch (error) {
+    await listener.shutdown();
+    await store.close();
+    throw error;
+  }
+
+  return {
+    url: `http://${config.hostname}:${port}`,
+    config,
+    async close() {
+      await listener.shutdown();
+      await store.close();
+    },
+  };
+}
+
+function portOverride(env: Record<string, string | undefined>, port: number) {
+  return env.AKKOORD_PORT === "0" ? { AKKOORD_PORT: String(port) } : {};
+}
+
+function writeLogLine(line: Record<string, unknown>): void {
+  const text = JSON.stringify({ time: new Date().toISOString(), ...line }) + "\n";
+  Deno.stderr.writeSync(new TextEncoder().encode(text));
+}

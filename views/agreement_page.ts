@@ -1,0 +1,189 @@
+import type { VNode } from "preact";
+import type { Privacybijsluiter } from "../domain/privacybijsluiter.ts";
+import type { AgreementStatus, Board, Supplier } from "../domain/state.ts";
+import { agreementPath } from "./agreement_paths.ts";
+import { HistoryTable } from "./history_table.ts";
+import { html } from "./html.ts";
+import { Layout, type PageUser } from "./layout.ts";
+import { PrivacybijsluiterSection } from "./privacybijsluiter_section.ts";
+import { StatusBadge } from "./status_badge.ts";
+import { VersionFacts } from "./version_facts.ts";
+import { VersionFields } from "./version_fields.ts";
+
+/** The decisions the logged-in person may take on the current version. */
+export interface AgreementActions {
+  approve: boolean;
+  reject: boolean;
+  sign: boolean;
+}
+
+/** Props of {@link AgreementPage}. */
+export interface AgreementPageProps {
+  board: Board;
+  supplier: Supplier;
+  status: AgreementStatus;
+  /** The agreement text as safe HTML from {@link renderMarkdown}. */
+  agreementHtml: string;
+  products: Privacybijsluiter[];
+  actions: AgreementActions;
+  csrf: string;
+  user: PageUser;
+  /** Form errors by field name, for example `reason`. */
+  errors?: Record<string, string>;
+  /** Values to put back into the form after an error, for example `reason`. */
+  values?: Record<string, string>;
+}
+
+/**
+ * One agreement between a board and a supplier: its current version, the
+ * decisions the person may take, the text, each product's privacybijsluiter
+ * and the history.
+ */
+export function AgreementPage(props: AgreementPageProps): VNode {
+  const { board, supplier, status } = props;
+  return html`
+    <${Layout} title=${`Overeenkomst met ${supplier.name}`} user=${props.user} csrf=${props.csrf}>
+      <p class="akkoord-pre-heading">Verwerkersovereenkomst van ${board.name}</p>
+      <h1 class="utrecht-heading-1 akkoord-title">
+        ${supplier.name} <${StatusBadge} state=${status.state} />
+      </h1>
+      <${ErrorSummary} errors=${props.errors} />
+      <${VersionFacts} status=${status} />
+      <${Decisions} ...${props} />
+      <section aria-labelledby="tekst-titel">
+        <h2 class="utrecht-heading-2" id="tekst-titel">Tekst van de overeenkomst</h2>
+        <article
+          class="utrecht-html akkoord-agreement-text"
+          aria-labelledby="tekst-titel"
+          dangerouslySetInnerHTML=${{ __html: props.agreementHtml }}
+        ></article>
+      </section>
+      <section aria-labelledby="bijsluiters-titel">
+        <h2 class="utrecht-heading-2" id="bijsluiters-titel">Privacybijsluiters</h2>
+        ${props.products.length === 0
+          ? html`<p class="utrecht-paragraph">Bij deze versie horen geen privacybijsluiters.</p>`
+          : props.products.map((annex) => html`<${PrivacybijsluiterSection} annex=${annex} />`)}
+      </section>
+      <section aria-labelledby="geschiedenis-titel">
+        <h2 class="utrecht-heading-2" id="geschiedenis-titel">Geschiedenis</h2>
+        <${HistoryTable} history=${status.history} />
+      </section>
+      <p class="utrecht-paragraph">
+        <a class="utrecht-link utrecht-link--html-a" href="/">Terug naar het overzicht</a>
+      </p>
+      <//>
+  `;
+}
+
+function ErrorSummary(props: { errors?: Record<string, string> }): VNode | null {
+  const entries = Object.entries(props.errors ?? {});
+  if (entries.length === 0) return null;
+  return html`
+    <div class="utrecht-alert utrecht-alert--error akkoord-alert" role="alert">
+      <div class="utrecht-alert__content">
+        <div class="utrecht-alert__message">
+          <p class="utrecht-paragraph"><strong>Het formulier is niet verstuurd.</strong></p>
+          <ul class="utrecht-unordered-list">
+            ${entries.map(([field, message]) =>
+              html`
+                <li class="utrecht-unordered-list__item">
+                  <a class="utrecht-link utrecht-link--html-a" href=${`#${field}`}>${message}</a>
+                </li>
+              `
+            )}
+          </ul>
+        </div>
+      </div>
+    </div>
+  `;
+}
+
+function Decisions(props: AgreementPageProps): VNode | null {
+  const { approve, reject, sign } = props.actions;
+  if (!approve && !reject && !sign) return null;
+  const version = props.status.current.version;
+  return html`
+    <section aria-labelledby="beslissen-titel" class="akkoord-decisions">
+      <h2 class="utrecht-heading-2" id="beslissen-titel">Uw beslissing over versie ${version}</h2>
+      ${approve ? html`<${ApproveForm} ...${props} />` : null}
+      ${sign ? html`<${SignLink} ...${props} />` : null}
+      ${reject ? html`<${RejectForm} ...${props} />` : null}
+    </section>
+  `;
+}
+
+function ApproveForm(props: AgreementPageProps): VNode {
+  return html`
+    <form method="post" action=${agreementPath(
+      props.board.id,
+      props.supplier.id,
+      "approve",
+    )} class="utrecht-form akkoord-decision">
+      <${VersionFields} csrf=${props.csrf} version=${props.status.current} />
+      <p class="utrecht-paragraph">
+        Keur deze versie goed als zij inhoudelijk klopt. Daarna kan de tekeningsbevoegde haar ondertekenen.
+      </p>
+      <button type="submit" class="utrecht-button utrecht-button--primary-action">Goedkeuren</button>
+    </form>
+  `;
+}
+
+function SignLink(props: AgreementPageProps): VNode {
+  return html`
+    <div class="akkoord-decision">
+      <p class="utrecht-paragraph">
+        Deze versie is goedgekeurd. U kunt haar namens ${props.board
+          .name} ondertekenen; u bevestigt dat op de volgende pagina.
+      </p>
+      <a
+        class="utrecht-button-link utrecht-button-link--html-a utrecht-button-link--primary-action"
+        href=${agreementPath(props.board.id, props.supplier.id, "sign")}
+      >Ondertekenen</a>
+    </div>
+  `;
+}
+
+function RejectForm(props: AgreementPageProps): VNode {
+  const error = props.errors?.reason;
+  const describedBy = error ? "reason-description reason-error" : "reason-description";
+  return html`
+    <form method="post" action=${agreementPath(
+      props.board.id,
+      props.supplier.id,
+      "reject",
+    )} class="utrecht-form akkoord-decision">
+      <${VersionFields} csrf=${props.csrf} version=${props.status.current} />
+      <div class=${`utrecht-form-field utrecht-form-field--text${
+        error ? " utrecht-form-field--invalid" : ""
+      }`}>
+        <div class="utrecht-form-field__label">
+          <label class="utrecht-form-label" for="reason">Reden van afwijzing</label>
+        </div>
+        <div class="utrecht-form-field__description utrecht-form-field-description" id="reason-description">
+          De leverancier ziet deze reden en kan een nieuwe versie aanbieden.
+        </div>
+        ${error
+          ? html`
+            <div class="utrecht-form-field__error-message utrecht-form-field-error-message" id="reason-error">
+              ${error}
+            </div>
+          `
+          : null}
+        <div class="utrecht-form-field__input">
+          <textarea
+            class=${`utrecht-textarea utrecht-textarea--html-textarea${
+              error ? " utrecht-textarea--invalid" : ""
+            }`}
+            id="reason"
+            name="reason"
+            rows="4"
+            required
+            aria-describedby=${describedBy}
+            aria-invalid=${error ? "true" : undefined}
+          >${props.values?.reason ?? ""}</textarea>
+        </div>
+      </div>
+      <button type="submit" class="utrecht-button utrecht-button--secondary-action">Afwijzen</button>
+    </form>
+  `;
+}
