@@ -89,7 +89,7 @@ export function readConfig(env: Record<string, string | undefined>): Config {
   if (production && !v.AKKOORD_PUBLIC_URL?.startsWith("https://")) {
     throw new ConfigError("AKKOORD_PUBLIC_URL must be an https:// address in production");
   }
-  const publicUrl = v.AKKOORD_PUBLIC_URL ?? `http://localhost:${v.AKKOORD_PORT}`;
+  const publicUrl = v.AKKOORD_PUBLIC_URL ?? `http://127.0.0.1:${v.AKKOORD_PORT}`;
   const issuer = v.AKKOORD_OIDC_ISSUER ?? (devLogin ? `${publicUrl}/dev-broker` : undefined);
   if (!issuer) {
     throw new ConfigError("AKKOORD_OIDC_ISSUER is required when AKKOORD_DEV_LOGIN is false");

@@ -1,5 +1,6 @@
 import { type Context, Hono } from "hono";
 import { html } from "hono/html";
+import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import {
   AUTH_ERROR_STATUS,
@@ -94,11 +95,15 @@ export function createAuthRoutes(options: AuthRoutesOptions): Hono {
       );
     }
 
-    const idToken = await exchangeCode(await discovery(), code, login.codeVerifier, options)
-      .catch(() => undefined);
-    if (idToken === undefined) {
-      return loginFailed(c, "De inlogdienst gaf geen geldig antwoord. Log opnieuw in.", 502);
-    }
+    const idToken = await redeemCode(discovery, code, login.codeVerifier, options).catch(
+      (error) => {
+        throw brokerFailure(
+          502,
+          "De inlogdienst gaf geen geldig antwoord op de inlogpoging.",
+          error,
+        );
+      },
+    );
     try {
       const principal = await options.verifier.verify(idToken, { nonce: login.nonce });
       await options.sessions.start(c, principal);
@@ -162,12 +167,13 @@ async function authorizationUrl(
   return url.href;
 }
 
-async function exchangeCode(
-  broker: Discovery,
+async function redeemCode(
+  discovery: () => Promise<Discovery>,
   code: string,
   codeVerifier: string,
   options: AuthRoutesOptions,
 ): Promise<string> {
+  const broker = await discovery();
   const response = await fetch(broker.token_endpoint, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
@@ -191,6 +197,12 @@ async function s256(verifier: string): Promise<string> {
   return base64url(new Uint8Array(digest));
 }
 
+// The lead's onError renders the Dutch message and can log the cause; a broker
+// outage is an operational fault, unlike a refused login.
+function brokerFailure(status: 502 | 503, message: string, cause: unknown): HTTPException {
+  return new HTTPException(status, { message: `${message} Probeer het later opnieuw.`, cause });
+}
+
 function localPath(next: string | undefined): string {
   if (next === undefined || !next.startsWith("/") || next.startsWith("//")) return "/";
   return next.includes("\\") ? "/" : next;
@@ -199,7 +211,7 @@ function localPath(next: string | undefined): string {
 function loginFailed(
   c: Context,
   message: string,
-  status: 400 | 401 | 403 | 502 | 503,
+  status: 400 | 401 | 403 | 503,
 ): Response | Promise<Response> {
   c.header("Cache-Control", "no-store");
   return c.html(

@@ -4,11 +4,15 @@ import { HTTPException } from "hono/http-exception";
 import { base64url as joseBase64url } from "jose";
 import { createDevBroker, type DevBroker } from "../routes/dev_broker.ts";
 import { createAuthRoutes } from "../routes/auth_routes.ts";
-import { csrfGuard, createSessions, type Sessions } from "../routes/session.ts";
+import { createSessions, csrfGuard, type Sessions } from "../routes/session.ts";
 import { createTokenVerifier, type TokenVerifier } from "../routes/token_verifier.ts";
 
 const CLIENT_ID = "akkoord-test";
-const BOARD = { kvk: "01234567", name: "Stichting Openbaar Onderwijs Test", kind: "board" } as const;
+const BOARD = {
+  kvk: "01234567",
+  name: "Stichting Openbaar Onderwijs Test",
+  kind: "board",
+} as const;
 const SUPPLIER = { kvk: "87654321", name: "Leerling Software B.V.", kind: "supplier" } as const;
 const SERVICES = {
   beoordelen: "urn:etoegang:DV:00000001234567890000:services:1",
@@ -27,11 +31,8 @@ interface TestSite {
 
 /** Serves broker, login routes and two probe routes on 127.0.0.1 like the lead's app would. */
 async function startSite(keyDir?: string): Promise<TestSite> {
-  let app: Hono | undefined;
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    (request) => app ? app.fetch(request) : new Response("starting", { status: 503 }),
-  );
+  const app = new Hono();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
   const origin = `http://127.0.0.1:${server.addr.port}`;
   const issuer = `${origin}/dev-broker`;
   const broker = await createDevBroker({
@@ -47,15 +48,24 @@ async function startSite(keyDir?: string): Promise<TestSite> {
     jwksUrl: new URL(`${issuer}/jwks`),
     services: SERVICES,
   });
-  const sessions = createSessions({ secret: "test-secret-that-is-long-enough-0123456789", secure: false });
-  app = siteApp({ broker, verifier, sessions, issuer, origin });
+  const sessions = createSessions({
+    secret: "test-secret-that-is-long-enough-0123456789",
+    secure: false,
+  });
+  mountSite(app, { broker, verifier, sessions, issuer, origin });
   return { origin, issuer, broker, verifier, close: () => server.shutdown() };
 }
 
-function siteApp(
-  parts: { broker: DevBroker; verifier: TokenVerifier; sessions: Sessions; issuer: string; origin: string },
-): Hono {
-  const app = new Hono();
+function mountSite(
+  app: Hono,
+  parts: {
+    broker: DevBroker;
+    verifier: TokenVerifier;
+    sessions: Sessions;
+    issuer: string;
+    origin: string;
+  },
+): void {
   app.route("/dev-broker", parts.broker.app);
   app.route(
     "/",
@@ -67,6 +77,16 @@ function siteApp(
       redirectUri: `${parts.origin}/auth/callback`,
     }),
   );
+  app.route(
+    "/broken",
+    createAuthRoutes({
+      verifier: parts.verifier,
+      sessions: parts.sessions,
+      brokerIssuer: `${parts.origin}/nowhere`,
+      clientId: CLIENT_ID,
+      redirectUri: `${parts.origin}/broken/auth/callback`,
+    }),
+  );
   app.get("/", async (c) => c.json(await parts.sessions.read(c)));
   app.post("/action", csrfGuard(parts.origin, parts.sessions), async (c) => {
     const body = await c.req.parseBody();
@@ -76,7 +96,6 @@ function siteApp(
     if (error instanceof HTTPException) return c.text(error.message, error.status);
     throw error;
   });
-  return app;
 }
 
 /** A browser's cookie jar, enough for one origin. */
@@ -126,7 +145,7 @@ function location(response: Response): string {
 function hiddenFields(page: string): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const match of page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)) {
-    fields[match[1]!] = match[2]!.replaceAll("&amp;", "&");
+    fields[match[1]!] = match[2]!.replaceAll("&quot;", '"').replaceAll("&amp;", "&");
   }
   return fields;
 }
@@ -283,6 +302,12 @@ Deno.test("dev broker and login routes over HTTP", async (t) => {
       assert.match(await text(callback), /verlopen of niet gevonden/);
     });
 
+    await t.step("reports an unreachable broker as 503 with a Dutch message", async () => {
+      const response = await fetch(`${site.origin}/broken/login`, { redirect: "manual" });
+      assert.equal(response.status, 503);
+      assert.match(await text(response), /niet bereikbaar/);
+    });
+
     await t.step("refuses a redirect_uri on another origin", async () => {
       const { challenge } = await pkce();
       const query = new URLSearchParams({
@@ -345,7 +370,10 @@ Deno.test("dev broker and login routes over HTTP", async (t) => {
       assert.equal(principal.supplier, true);
       assert.deepEqual(principal.mandates, []);
 
-      const board = await exchange(site, { grant_type: "client_credentials", client_id: BOARD.kvk });
+      const board = await exchange(site, {
+        grant_type: "client_credentials",
+        client_id: BOARD.kvk,
+      });
       assert.equal(board.status, 401);
       assert.deepEqual(await board.json(), { error: "invalid_client" });
     });
@@ -409,13 +437,11 @@ Deno.test("dev broker and login routes over HTTP", async (t) => {
       });
       assert.equal(await text(refererOnly), "done b");
 
-      const logout = await post(site.origin, { _csrf: csrf }).then(() =>
-        browser.request(`${site.origin}/logout`, {
-          method: "POST",
-          headers: { origin: site.origin },
-          body: new URLSearchParams({ _csrf: csrf }),
-        })
-      );
+      const logout = await browser.request(`${site.origin}/logout`, {
+        method: "POST",
+        headers: { origin: site.origin },
+        body: new URLSearchParams({ _csrf: csrf }),
+      });
       assert.equal(logout.status, 303);
       await logout.body?.cancel();
       assert.equal(await (await browser.request(`${site.origin}/`)).json(), null);
@@ -444,6 +470,46 @@ Deno.test("dev broker keeps its key in keyDir across restarts", async () => {
   } finally {
     await Deno.remove(keyDir, { recursive: true });
   }
+});
+
+const PRINCIPAL = {
+  subject: "pseudo-1",
+  name: "Anna",
+  organisation: "01234567",
+  assurance: "urn:etoegang:core:assurance-class:loa3",
+  mandates: [],
+  supplier: false,
+  admin: false,
+};
+
+Deno.test("secure sessions use the __Host- prefix and the Secure flag", async () => {
+  const sessions = createSessions({ secret: "x".repeat(32), secure: true });
+  const app = new Hono();
+  app.post("/start", async (c) => c.json(await sessions.start(c, PRINCIPAL)));
+  app.get("/me", async (c) => c.json(await sessions.read(c)));
+
+  const started = await app.request("https://akkoord.test/start", { method: "POST" });
+  const line = started.headers.get("set-cookie") ?? "";
+  assert.match(line, /^__Host-akkoord_session=/);
+  assert.match(line, /; Secure/);
+  assert.match(line, /; HttpOnly/);
+  assert.match(line, /; SameSite=Lax/);
+  const cookie = line.split(";")[0] ?? "";
+  const me = await app.request("https://akkoord.test/me", { headers: { cookie } });
+  assert.deepEqual((await me.json()).principal, PRINCIPAL);
+});
+
+Deno.test("sessions end when their time is up, whatever the browser sends", async () => {
+  const sessions = createSessions({ secret: "x".repeat(32), secure: false, maxAgeSeconds: 0 });
+  const app = new Hono();
+  app.post("/start", async (c) => c.json(await sessions.start(c, PRINCIPAL)));
+  app.get("/me", async (c) => c.json(await sessions.read(c)));
+
+  const started = await app.request("http://127.0.0.1/start", { method: "POST" });
+  const cookie = (started.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+  assert.match(cookie, /^akkoord_session=/);
+  const me = await app.request("http://127.0.0.1/me", { headers: { cookie } });
+  assert.equal(await me.json(), null);
 });
 
 Deno.test("sessions refuse a short secret", () => {

@@ -56,7 +56,14 @@ function status(state: AgreementState, extra: Partial<AgreementStatus> = {}): Ag
       title: "Verwerkersovereenkomst Schoolwijzer",
     },
     history: [
-      { version: 3, oid: OID, contentSha256: SHA, action: "offered", at: "2026-11-20T09:15:00Z", actor },
+      {
+        version: 3,
+        oid: OID,
+        contentSha256: SHA,
+        action: "offered",
+        at: "2026-11-20T09:15:00Z",
+        actor,
+      },
       {
         version: 3,
         oid: OID,
@@ -82,13 +89,22 @@ const annex: Privacybijsluiter = {
     name: "Schoolwijzer B.V.",
     kvk: "99000001",
     privacyContact: { name: "Privacyteam", email: "privacy@schoolwijzer.example" },
-    breachContact: { name: "Meldpunt", email: "datalek@schoolwijzer.example", phone: "010-1234567" },
+    breachContact: {
+      name: "Meldpunt",
+      email: "datalek@schoolwijzer.example",
+      phone: "010-1234567",
+    },
   },
   purposes: ["Voortgang van leerlingen volgen"],
   dataSubjects: ["leerlingen", "ouders"],
   dataCategories: [
     { name: "Zorggegevens", special: true, nationalIdentifier: false, retention: "2 jaar" },
-    { name: "Persoonsgebonden nummer", special: false, nationalIdentifier: true, retention: "5 jaar" },
+    {
+      name: "Persoonsgebonden nummer",
+      special: false,
+      nationalIdentifier: true,
+      retention: "5 jaar",
+    },
   ],
   subProcessors: [
     { name: "Cloud NL", service: "Hosting", country: "NL", insideEea: true },
@@ -203,13 +219,15 @@ Deno.test("markdown keeps safe links with rel and shifts headings below the page
 
 Deno.test("layout is Dutch, has a skip link to main, landmarks, stylesheets and logout", () => {
   const page = render(Layout({ title: "Proef", user, csrf: CSRF, children: "inhoud" }));
-  assert.ok(page.startsWith("<!doctype html><html lang=\"nl\""));
+  assert.ok(page.startsWith('<!doctype html><html lang="nl"'));
   assert.match(page, /<html[^>]*class="[^"]*voorbeeld-theme/);
   assert.match(page, /<title>Proef — Akkoord<\/title>/);
   const skip = /<a class="utrecht-skip-link[^"]*" href="#([^"]+)"/.exec(page);
   assert.ok(skip, "no skip link");
   assert.match(page, new RegExp(`<main[^>]*id="${skip[1]}"`));
-  for (const tag of ["header", "nav", "main", "footer"]) assert.match(page, new RegExp(`<${tag}\\b`));
+  for (const tag of ["header", "nav", "main", "footer"]) {
+    assert.match(page, new RegExp(`<${tag}\\b`));
+  }
   for (const sheet of ["utrecht.css", "tokens.css", "app.css"]) {
     assert.ok(page.includes(`href="/assets/${sheet}"`), sheet);
   }
@@ -233,20 +251,34 @@ Deno.test("board overview offers the terms form only to someone who may accept",
   assert.equal(terms.fields.get("_csrf"), CSRF);
   assert.equal(terms.fields.get("termsVersion"), "2026-1");
   assert.match(terms.body, /<input[^>]*type="checkbox"[^>]*id="accept"[^>]*required/);
-  assert.match(terms.body, /<label[^>]*for="accept"[^>]*>\s*Ik aanvaard de gebruiksvoorwaarden namens Stichting Openbaar Onderwijs Aan Zee/);
+  assert.match(
+    terms.body,
+    /<label[^>]*for="accept"[^>]*>\s*Ik aanvaard de gebruiksvoorwaarden namens Stichting Openbaar Onderwijs Aan Zee/,
+  );
 
   const noMandate = render(BoardOverviewPage(overviewProps({ canAcceptTerms: false })));
   assert.equal(forms(noMandate).filter((f) => f.action.endsWith("/terms")).length, 0);
   assert.match(noMandate, /moet de gebruiksvoorwaarden aanvaarden/);
 
   const accepted = render(BoardOverviewPage(overviewProps({
-    board: { ...board, termsAccepted: { version: "2026-1", at: "2026-11-01T10:00:00Z", actor: status("offered").history[0]!.actor } },
+    board: {
+      ...board,
+      termsAccepted: {
+        version: "2026-1",
+        at: "2026-11-01T10:00:00Z",
+        actor: status("offered").history[0]!.actor,
+      },
+    },
   })));
   assert.doesNotMatch(accepted, /Gebruiksvoorwaarden nog niet aanvaard/);
 });
 
 Deno.test("board overview lists each supplier with Dutch status, waiting party and version in force", () => {
-  const other: Supplier = { id: "99000002", name: "Rekenrijk", contactEmail: "r@rekenrijk.example" };
+  const other: Supplier = {
+    id: "99000002",
+    name: "Rekenrijk",
+    contactEmail: "r@rekenrijk.example",
+  };
   const third: Supplier = { id: "99000003", name: "Taalmaat", contactEmail: "t@taalmaat.example" };
   const signedThenNew = status("offered", {
     supplier: other.id,
@@ -256,12 +288,27 @@ Deno.test("board overview lists each supplier with Dutch status, waiting party a
     rows: [
       { supplier, status: status("rejected"), waitingFor: "leverancier" },
       { supplier: other, status: signedThenNew, waitingFor: "beoordelaar" },
-      { supplier: third, status: status("approved", { supplier: third.id }), waitingFor: "ondertekenaar" },
+      {
+        supplier: third,
+        status: status("approved", { supplier: third.id }),
+        waitingFor: "ondertekenaar",
+      },
     ],
   })));
   assert.match(page, /<caption[^>]*>Verwerkersovereenkomsten per leverancier<\/caption>/);
   assert.match(page, /<th scope="col"[^>]*>Leverancier<\/th>/);
-  for (const text of ["afgewezen", "aangeboden", "goedgekeurd", "Wacht op leverancier", "Wacht op beoordeling", "Wacht op ondertekening", "Versie 2 ondertekend op 3 december 2026", "20 november 2026"]) {
+  for (
+    const text of [
+      "afgewezen",
+      "aangeboden",
+      "goedgekeurd",
+      "Wacht op leverancier",
+      "Wacht op beoordeling",
+      "Wacht op ondertekening",
+      "Versie 2 ondertekend op 3 december 2026",
+      "20 november 2026",
+    ]
+  ) {
     assert.ok(page.includes(text), text);
   }
   assert.match(page, /href="\/boards\/41039\/agreements\/99000002"/);
@@ -292,7 +339,10 @@ Deno.test("agreement page decision forms post the exact version they show", () =
   assert.match(reject.body, /<textarea[^>]*name="reason"[^>]*required/);
   assert.doesNotMatch(page, /href="\/boards\/41039\/agreements\/99000001\/sign"/);
   assert.ok(page.includes(OID) && page.includes(SHA));
-  assert.match(page, /<article[^>]*class="utrecht-html[^"]*"[^>]*>[\s\S]*<strong>artikel 1<\/strong>/);
+  assert.match(
+    page,
+    /<article[^>]*class="utrecht-html[^"]*"[^>]*>[\s\S]*<strong>artikel 1<\/strong>/,
+  );
 });
 
 Deno.test("agreement page shows the reason error tied to its field and keeps the text", () => {
@@ -302,7 +352,8 @@ Deno.test("agreement page shows the reason error tied to its field and keeps the
   })));
   const textarea = /<textarea\b[^>]*>/.exec(page)?.[0] ?? "";
   const describedBy = /aria-describedby="([^"]*)"/.exec(textarea)?.[1]?.split(" ") ?? [];
-  const errorId = /<div[^>]*class="[^"]*utrecht-form-field-error-message[^"]*"[^>]*id="([^"]*)"/.exec(page)?.[1];
+  const errorId = /<div[^>]*class="[^"]*utrecht-form-field-error-message[^"]*"[^>]*id="([^"]*)"/
+    .exec(page)?.[1];
   assert.ok(errorId && describedBy.includes(errorId), "the error is not described by the field");
   assert.match(textarea, /aria-invalid="true"/);
   assert.match(page, />Te &lt;vaag><\/textarea>/);
@@ -314,31 +365,61 @@ Deno.test("agreement page offers signing as a link to the confirmation page, and
     status: status("approved"),
     actions: { approve: false, reject: false, sign: true },
   })));
-  assert.match(signable, /<a[^>]*href="\/boards\/41039\/agreements\/99000001\/sign"[^>]*>Ondertekenen<\/a>/);
+  assert.match(
+    signable,
+    /<a[^>]*href="\/boards\/41039\/agreements\/99000001\/sign"[^>]*>Ondertekenen<\/a>/,
+  );
   assert.equal(forms(signable).filter((f) => f.action.includes("/agreements/")).length, 0);
 
-  const readOnly = render(AgreementPage(agreementProps({ actions: { approve: false, reject: false, sign: false } })));
+  const readOnly = render(
+    AgreementPage(agreementProps({ actions: { approve: false, reject: false, sign: false } })),
+  );
   assert.equal(forms(readOnly).filter((f) => f.action.includes("/agreements/")).length, 0);
   assert.doesNotMatch(readOnly, /Uw beslissing/);
 });
 
 Deno.test("agreement page shows the privacybijsluiter and the history in Dutch", () => {
   const page = render(AgreementPage(agreementProps()));
-  const categories = /<caption[^>]*>\s*Persoonsgegevens in Schoolwijzer LVS\s*<\/caption>([\s\S]*?)<\/table>/.exec(page)?.[1] ?? "";
-  assert.match(categories, /Zorggegevens<\/th>\s*<td[^>]*>Ja<\/td>\s*<td[^>]*>Nee<\/td>\s*<td[^>]*>2 jaar<\/td>/);
-  const subs = /Subverwerkers van Schoolwijzer LVS<\/caption>([\s\S]*?)<\/table>/.exec(page)?.[1] ?? "";
-  assert.match(subs, /Mail US<\/th>[\s\S]*Verenigde Staten \(US\)[\s\S]*Nee[\s\S]*EU-VS-gegevensprivacykader/);
-  for (const text of ["Ouders en verzorgers", "1 oktober 2026", "ISO 27001", "datalek@schoolwijzer.example", "010-1234567"]) {
+  const categories =
+    /<caption[^>]*>\s*Persoonsgegevens in Schoolwijzer LVS\s*<\/caption>([\s\S]*?)<\/table>/.exec(
+      page,
+    )?.[1] ?? "";
+  assert.match(
+    categories,
+    /Zorggegevens<\/th>\s*<td[^>]*>Ja<\/td>\s*<td[^>]*>Nee<\/td>\s*<td[^>]*>2 jaar<\/td>/,
+  );
+  const subs = /Subverwerkers van Schoolwijzer LVS<\/caption>([\s\S]*?)<\/table>/.exec(page)?.[1] ??
+    "";
+  assert.match(
+    subs,
+    /Mail US<\/th>[\s\S]*Verenigde Staten \(US\)[\s\S]*Nee[\s\S]*EU-VS-gegevensprivacykader/,
+  );
+  for (
+    const text of [
+      "Ouders en verzorgers",
+      "1 oktober 2026",
+      "ISO 27001",
+      "datalek@schoolwijzer.example",
+      "010-1234567",
+    ]
+  ) {
     assert.ok(page.includes(text), text);
   }
-  const history = /Geschiedenis, nieuwste eerst<\/caption>([\s\S]*?)<\/table>/.exec(page)?.[1] ?? "";
-  assert.match(history, /21 november 2026 om 11:00[\s\S]*Afgewezen[\s\S]*Anna de Vries \(beoordelaar\)[\s\S]*Bewaartermijn ontbreekt/);
+  const history = /Geschiedenis, nieuwste eerst<\/caption>([\s\S]*?)<\/table>/.exec(page)?.[1] ??
+    "";
+  assert.match(
+    history,
+    /21 november 2026 om 11:00[\s\S]*Afgewezen[\s\S]*Anna de Vries \(beoordelaar\)[\s\S]*Bewaartermijn ontbreekt/,
+  );
   assert.ok(history.indexOf("Afgewezen") < history.indexOf("Aangeboden"), "newest first");
 });
 
 Deno.test("sign page asks an explicit confirmation for one exact version", () => {
   const page = render(SignPage({ board, supplier, status: status("approved"), csrf: CSRF, user }));
-  assert.match(page, /U ondertekent versie 3 van de verwerkersovereenkomst met Schoolwijzer B\.V\. namens\s+Stichting Openbaar Onderwijs Aan Zee/);
+  assert.match(
+    page,
+    /U ondertekent versie 3 van de verwerkersovereenkomst met Schoolwijzer B\.V\. namens\s+Stichting Openbaar Onderwijs Aan Zee/,
+  );
   const form = formTo(page, "/boards/41039/agreements/99000001/sign");
   assert.equal(form.method, "post");
   assert.equal(form.fields.get("_csrf"), CSRF);
@@ -346,14 +427,22 @@ Deno.test("sign page asks an explicit confirmation for one exact version", () =>
   assert.equal(form.fields.get("oid"), OID);
   assert.equal(form.fields.get("contentSha256"), SHA);
   assert.match(form.body, /<input[^>]*type="checkbox"[^>]*name="confirm"[^>]*required/);
-  assert.match(form.body, /<label[^>]*for="confirm"[^>]*>\s*Ik heb versie 3 gelezen en onderteken haar namens/);
+  assert.match(
+    form.body,
+    /<label[^>]*for="confirm"[^>]*>\s*Ik heb versie 3 gelezen en onderteken haar namens/,
+  );
   assert.match(page, /href="\/boards\/41039\/agreements\/99000001"[^>]*>\s*Annuleren/);
 });
 
 Deno.test("supplier overview lists each board with its status", () => {
   const page = render(SupplierOverviewPage({
     supplier,
-    rows: [{ board, status: status("signed", { inForce: { version: 3, oid: OID, contentSha256: SHA, signedAt: "2026-12-03T11:00:00Z" } }) }],
+    rows: [{
+      board,
+      status: status("signed", {
+        inForce: { version: 3, oid: OID, contentSha256: SHA, signedAt: "2026-12-03T11:00:00Z" },
+      }),
+    }],
     user: { name: "Piet Jansen", organisation: "Schoolwijzer B.V.", roles: ["leverancier"] },
   }));
   assert.match(page, /<th scope="row"[^>]*>\s*Stichting Openbaar Onderwijs Aan Zee/);
@@ -379,12 +468,21 @@ Deno.test("error page gives the Dutch title per status and never more than the d
     assert.match(page, new RegExp(`<title>${title} — Akkoord</title>`), code);
   }
   assert.match(render(ErrorPage({ status: 401 })), /href="\/login"/);
-  assert.match(render(ErrorPage({ status: 403, detail: "U handelt niet namens <dit bestuur>." })), /namens &lt;dit bestuur>/);
+  assert.match(
+    render(ErrorPage({ status: 403, detail: "U handelt niet namens <dit bestuur>." })),
+    /namens &lt;dit bestuur>/,
+  );
 });
 
 Deno.test("outbox page lists each mail with recipient and text", () => {
   const page = render(OutboxPage({
-    mails: [{ id: "m1", to: "bestuur@aanzee.example", subject: "Overeenkomst wacht op beoordeling", text: "Beste bestuur,\n\n<b>Zie</b> Akkoord.", createdAt: "2026-12-03T08:00:00Z" }],
+    mails: [{
+      id: "m1",
+      to: "bestuur@aanzee.example",
+      subject: "Overeenkomst wacht op beoordeling",
+      text: "Beste bestuur,\n\n<b>Zie</b> Akkoord.",
+      createdAt: "2026-12-03T08:00:00Z",
+    }],
   }));
   assert.match(page, /<h2[^>]*>Overeenkomst wacht op beoordeling<\/h2>/);
   assert.match(page, /bestuur@aanzee\.example/);

@@ -55,7 +55,7 @@ function TermsNotice(props: BoardOverviewPageProps): VNode {
       aria-labelledby="voorwaarden-titel">
       <div class="utrecht-alert__content">
         <div class="utrecht-alert__message">
-          <h2 class="utrecht-heading-2" id="voorwaarden-titel">Gebruiksvoorwaarden nog niet aanvaard</h2>
+          <h2 class="utrecht-heading-3" id="voorwaarden-titel">Gebruiksvoorwaarden nog niet aanvaard</h2>
           <p class="utrecht-paragraph">
             Uw bestuur kan pas overeenkomsten beoordelen en ondertekenen als het de
             gebruiksvoorwaarden van Akkoord (versie ${props.termsVersion}) heeft aanvaard. Daarna

@@ -1,0 +1,305 @@
+import assert from "node:assert/strict";
+import {
+  Browser,
+  sampleOffer,
+  startTestService,
+  supplierToken,
+  type TestService,
+} from "./helpers/service.ts";
+
+const SUPPLIER = "99000001";
+const BOARD = { id: "41344", kvk: "01087061" };
+const OTHER_BOARD = { id: "13603", kvk: "01082181" };
+
+async function offer(
+  service: TestService,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return await fetch(`${service.url}/api/v1/offers`, {
+    method: "POST",
+    headers: {
+      Authorization: `Bearer ${await supplierToken(service, SUPPLIER)}`,
+      "Content-Type": "application/json",
+      ...headers,
+    },
+    body: JSON.stringify(body),
+  });
+}
+
+async function agreementStatus(service: TestService, board: string) {
+  const response = await fetch(`${service.url}/api/v1/agreements/${board}`, {
+    headers: { Authorization: `Bearer ${await supplierToken(service, SUPPLIER)}` },
+  });
+  assert.equal(response.status, 200);
+  return await response.json();
+}
+
+function versionFields(
+  status: { current: { version: number; oid: string; contentSha256: string } },
+) {
+  return {
+    version: String(status.current.version),
+    oid: status.current.oid,
+    contentSha256: status.current.contentSha256,
+  };
+}
+
+async function boardUser(
+  service: TestService,
+  board: { id: string; kvk: string },
+  mandates: Array<"beoordelen" | "ondertekenen">,
+  name = "Anna de Vries",
+): Promise<Browser> {
+  const browser = new Browser(service.url);
+  const landed = await browser.login({ organisation: board.kvk, name, mandates });
+  assert.equal(landed.status, 303, "the callback redirects after login");
+  await browser.page(`/boards/${board.id}`);
+  return browser;
+}
+
+async function acceptTerms(browser: Browser, board: string): Promise<void> {
+  const response = await browser.submit(`/boards/${board}/terms`, { accept: "on" });
+  assert.equal(response.status, 303);
+}
+
+function agreementPath(board: string, action = ""): string {
+  return `/boards/${board}/agreements/${SUPPLIER}${action ? `/${action}` : ""}`;
+}
+
+async function withService(fn: (service: TestService) => Promise<void>): Promise<void> {
+  const service = await startTestService();
+  try {
+    await fn(service);
+  } finally {
+    await service.close();
+  }
+}
+
+Deno.test("a supplier offers, a reviewer approves, a signatory signs, the overview shows it signed", () =>
+  withService(async (service) => {
+    const offered = await offer(service, await sampleOffer([BOARD.id, OTHER_BOARD.id]));
+    assert.equal(offered.status, 201);
+    const result = await offered.json();
+    assert.deepEqual(result.agreements.map((a: { board: string }) => a.board), [
+      BOARD.id,
+      OTHER_BOARD.id,
+    ]);
+
+    const reviewer = await boardUser(service, BOARD, ["beoordelen"]);
+    await acceptTerms(reviewer, BOARD.id);
+    const shown = versionFields(await agreementStatus(service, BOARD.id));
+    const page = await reviewer.page(agreementPath(BOARD.id));
+    assert.equal(page.status, 200);
+    assert.match(page.html, new RegExp(shown.contentSha256));
+    assert.equal((await reviewer.submit(agreementPath(BOARD.id, "approve"), shown)).status, 303);
+
+    const signatory = await boardUser(service, BOARD, ["ondertekenen"], "Bram Jansen");
+    const confirm = await signatory.page(agreementPath(BOARD.id, "sign"));
+    assert.equal(confirm.status, 200);
+    assert.match(confirm.html, new RegExp(shown.oid));
+    const signed = await signatory.submit(agreementPath(BOARD.id, "sign"), {
+      ...shown,
+      confirm: "on",
+    });
+    assert.equal(signed.status, 303);
+
+    const status = await agreementStatus(service, BOARD.id);
+    assert.equal(status.state, "signed");
+    assert.equal(status.inForce.oid, shown.oid);
+    const overview = await signatory.page(`/boards/${BOARD.id}`);
+    assert.match(overview.html, /ondertekend/i);
+    assert.equal((await agreementStatus(service, OTHER_BOARD.id)).state, "offered");
+  }));
+
+Deno.test("a signatory cannot sign a version that was not approved", () =>
+  withService(async (service) => {
+    assert.equal((await offer(service, await sampleOffer([BOARD.id]))).status, 201);
+    const signatory = await boardUser(service, BOARD, ["ondertekenen"]);
+    await acceptTerms(signatory, BOARD.id);
+    const shown = versionFields(await agreementStatus(service, BOARD.id));
+    const head = service.server.config && await headOf(service);
+    const response = await signatory.submit(agreementPath(BOARD.id, "sign"), {
+      ...shown,
+      confirm: "on",
+    });
+    assert.equal(response.status, 409);
+    assert.match(await response.text(), /niet goedgekeurd/);
+    assert.equal(await headOf(service), head, "nothing was written");
+  }));
+
+Deno.test("the wrong mandate is refused: a reviewer cannot sign, a signatory cannot approve", () =>
+  withService(async (service) => {
+    await offer(service, await sampleOffer([BOARD.id]));
+    const reviewer = await boardUser(service, BOARD, ["beoordelen"]);
+    await acceptTerms(reviewer, BOARD.id);
+    const shown = versionFields(await agreementStatus(service, BOARD.id));
+    const signatory = await boardUser(service, BOARD, ["ondertekenen"], "Bram Jansen");
+    assert.equal((await signatory.submit(agreementPath(BOARD.id, "approve"), shown)).status, 403);
+    assert.equal((await reviewer.submit(agreementPath(BOARD.id, "approve"), shown)).status, 303);
+    const refused = await reviewer.submit(agreementPath(BOARD.id, "sign"), {
+      ...shown,
+      confirm: "on",
+    });
+    assert.equal(refused.status, 403);
+    assert.equal((await agreementStatus(service, BOARD.id)).state, "approved");
+  }));
+
+Deno.test("a person of one board cannot see or act on another board's agreement", () =>
+  withService(async (service) => {
+    await offer(service, await sampleOffer([BOARD.id]));
+    const shown = versionFields(await agreementStatus(service, BOARD.id));
+    const outsider = await boardUser(service, OTHER_BOARD, ["beoordelen", "ondertekenen"]);
+    assert.equal((await outsider.page(agreementPath(BOARD.id))).status, 403);
+    assert.equal((await outsider.page(`/boards/${BOARD.id}`)).status, 403);
+    assert.equal((await outsider.submit(agreementPath(BOARD.id, "approve"), shown)).status, 403);
+    assert.equal((await agreementStatus(service, BOARD.id)).state, "offered");
+  }));
+
+Deno.test("signing a version that was superseded meanwhile is refused", () =>
+  withService(async (service) => {
+    await offer(service, await sampleOffer([BOARD.id]));
+    const both = await boardUser(service, BOARD, ["beoordelen", "ondertekenen"]);
+    await acceptTerms(both, BOARD.id);
+    const first = versionFields(await agreementStatus(service, BOARD.id));
+    assert.equal((await both.submit(agreementPath(BOARD.id, "approve"), first)).status, 303);
+
+    const changed = await sampleOffer([BOARD.id]);
+    changed.text += "\n## Artikel 17 Aanvulling\n\n17.1 Een nieuwe bepaling.\n";
+    assert.equal((await offer(service, changed)).status, 201);
+    const second = await agreementStatus(service, BOARD.id);
+    assert.equal(second.current.version, 2);
+    assert.equal(second.state, "offered", "the approval of version 1 does not carry over");
+
+    const response = await both.submit(agreementPath(BOARD.id, "sign"), {
+      ...first,
+      confirm: "on",
+    });
+    assert.equal(response.status, 409);
+    assert.match(await response.text(), /nieuwere versie/);
+    assert.equal((await agreementStatus(service, BOARD.id)).state, "offered");
+  }));
+
+Deno.test("signing with content that differs from the approved version is refused", () =>
+  withService(async (service) => {
+    await offer(service, await sampleOffer([BOARD.id]));
+    const both = await boardUser(service, BOARD, ["beoordelen", "ondertekenen"]);
+    await acceptTerms(both, BOARD.id);
+    const shown = versionFields(await agreementStatus(service, BOARD.id));
+    await both.submit(agreementPath(BOARD.id, "approve"), shown);
+    const forged = { ...shown, contentSha256: "0".repeat(64), confirm: "on" };
+    assert.equal((await both.submit(agreementPath(BOARD.id, "sign"), forged)).status, 409);
+    assert.equal((await agreementStatus(service, BOARD.id)).state, "approved");
+  }));
+
+Deno.test("two concurrent signatures of the same version: exactly one wins, the other gets 409", () =>
+  withService(async (service) => {
+    await offer(service, await sampleOffer([BOARD.id]));
+    const reviewer = await boardUser(service, BOARD, ["beoordelen"]);
+    await acceptTerms(reviewer, BOARD.id);
+    const shown = versionFields(await agreementStatus(service, BOARD.id));
+    await reviewer.submit(agreementPath(BOARD.id, "approve"), shown);
+    const first = await boardUser(service, BOARD, ["ondertekenen"], "Bram Jansen");
+    const second = await boardUser(service, BOARD, ["ondertekenen"], "Chris Bakker");
+    const form = { ...shown, confirm: "on" };
+    const results = await Promise.all([
+      first.submit(agreementPath(BOARD.id, "sign"), form),
+      second.submit(agreementPath(BOARD.id, "sign"), form),
+    ]);
+    const statuses = results.map((r) => r.status).sort();
+    await Promise.all(results.map((r) => r.body?.cancel()));
+    assert.deepEqual(statuses, [303, 409]);
+    const status = await agreementStatus(service, BOARD.id);
+    assert.equal(status.history.filter((h: { action: string }) => h.action === "signed").length, 1);
+  }));
+
+Deno.test("rejecting without a reason is refused with a message and changes nothing", () =>
+  withService(async (service) => {
+    await offer(service, await sampleOffer([BOARD.id]));
+    const reviewer = await boardUser(service, BOARD, ["beoordelen"]);
+    await acceptTerms(reviewer, BOARD.id);
+    const shown = versionFields(await agreementStatus(service, BOARD.id));
+    const head = await headOf(service);
+    const response = await reviewer.submit(agreementPath(BOARD.id, "reject"), {
+      ...shown,
+      reason: "   ",
+    });
+    assert.equal(response.status, 422);
+    assert.match(await response.text(), /Geef aan waarom/);
+    assert.equal(await headOf(service), head);
+
+    const rejected = await reviewer.submit(agreementPath(BOARD.id, "reject"), {
+      ...shown,
+      reason: "Artikel 9: de termijn voor het melden van datalekken is te lang.",
+    });
+    assert.equal(rejected.status, 303);
+    const status = await agreementStatus(service, BOARD.id);
+    assert.equal(status.state, "rejected");
+    assert.match(status.history.at(-1).reason, /datalekken/);
+  }));
+
+Deno.test("a board acts only after accepting the terms of use, which is an event", () =>
+  withService(async (service) => {
+    await offer(service, await sampleOffer([BOARD.id]));
+    const reviewer = await boardUser(service, BOARD, ["beoordelen"]);
+    const shown = versionFields(await agreementStatus(service, BOARD.id));
+    const early = await reviewer.submit(agreementPath(BOARD.id, "approve"), shown);
+    assert.equal(early.status, 409);
+    assert.match(await early.text(), /gebruiksvoorwaarden/);
+    const before = await headOf(service);
+    await acceptTerms(reviewer, BOARD.id);
+    assert.notEqual(await headOf(service), before);
+    assert.equal((await reviewer.submit(agreementPath(BOARD.id, "approve"), shown)).status, 303);
+  }));
+
+Deno.test("forms without the CSRF token or from another origin are refused", () =>
+  withService(async (service) => {
+    await offer(service, await sampleOffer([BOARD.id]));
+    const reviewer = await boardUser(service, BOARD, ["beoordelen"]);
+    const noToken = await reviewer.request(`/boards/${BOARD.id}/terms`, {
+      method: "POST",
+      body: new URLSearchParams({ accept: "on" }),
+      headers: { Origin: service.url },
+    });
+    assert.equal(noToken.status, 403);
+    const foreign = await reviewer.request(`/boards/${BOARD.id}/terms`, {
+      method: "POST",
+      body: new URLSearchParams({ accept: "on", _csrf: reviewer.csrf }),
+      headers: { Origin: "https://evil.example" },
+    });
+    assert.equal(foreign.status, 403);
+    await Promise.all([noToken.body?.cancel(), foreign.body?.cancel()]);
+  }));
+
+Deno.test("pages ask for a login and render readable Dutch errors", () =>
+  withService(async (service) => {
+    const anonymous = new Browser(service.url);
+    const page = await anonymous.page(`/boards/${BOARD.id}`);
+    assert.equal(page.status, 401);
+    assert.match(page.html, /lang="nl"/);
+    const missing = await anonymous.page("/bestaat-niet");
+    assert.equal(missing.status, 404);
+    const user = await boardUser(service, BOARD, ["beoordelen"]);
+    assert.equal((await user.page(`/boards/${BOARD.id}/agreements/99999999`)).status, 404);
+  }));
+
+Deno.test("the offer, approval and signature each put a mail in the outbox", () =>
+  withService(async (service) => {
+    await offer(service, await sampleOffer([BOARD.id]));
+    const both = await boardUser(service, BOARD, ["beoordelen", "ondertekenen"]);
+    await acceptTerms(both, BOARD.id);
+    const shown = versionFields(await agreementStatus(service, BOARD.id));
+    await both.submit(agreementPath(BOARD.id, "approve"), shown);
+    await both.submit(agreementPath(BOARD.id, "sign"), { ...shown, confirm: "on" });
+    const outbox = await (await fetch(`${service.url}/dev/outbox`)).text();
+    const board = `privacy@bg${BOARD.id}.besturen.example`;
+    assert.match(outbox, new RegExp(`Nieuwe verwerkersovereenkomst van Schoolwijzer`));
+    assert.match(outbox, /wacht op ondertekening/);
+    assert.match(outbox, /heeft de verwerkersovereenkomst ondertekend/);
+    assert.ok(outbox.includes(board));
+    assert.ok(outbox.includes("privacy@schoolwijzer-demo.example"));
+  }));
+
+async function headOf(service: TestService): Promise<string> {
+  return (await Deno.readTextFile(`${service.dir}/history.git/refs/heads/main`)).trim();
+}
