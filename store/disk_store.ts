@@ -29,7 +29,7 @@ import { allowedSignersLine, type SigningKey, signSshsig } from "./sshsig.ts";
 import { loadOrCreateSigningKey } from "./signing_key.ts";
 import { acquireDataLock, type DataLock } from "./data_lock.ts";
 import { ObjectDatabase } from "./object_database.ts";
-import { compareAndSwapRef, readRef } from "./ref_file.ts";
+import { lockRef, readRef } from "./ref_file.ts";
 import { ensureBareRepository, MAIN_REF, removeCrashLeftovers } from "./bare_repository.ts";
 import {
   type FileChange,
@@ -213,8 +213,7 @@ class DiskStore<S> implements HistoryStore<S> {
       const decision = decide(this.#state);
       if (decision.commit === null) return { oid: null, result: decision.result };
       const prepared = await this.#prepare(decision.commit);
-      await this.#objects.write(prepared.objects);
-      if (await compareAndSwapRef(this.#gitdir, MAIN_REF, this.#head, prepared.oid)) {
+      if (await this.#write(prepared)) {
         this.#advance(prepared);
         return { oid: prepared.oid, result: decision.result };
       }
@@ -223,6 +222,24 @@ class DiskStore<S> implements HistoryStore<S> {
       }
       await this.reload();
     }
+  }
+
+  /**
+   * Makes the commit's objects durable and then moves the ref, or resolves
+   * false without writing when the ref no longer points at the known head.
+   * The lock file's new value is flushed while the objects are written; the
+   * rename that moves the ref waits for both.
+   */
+  async #write(prepared: PreparedCommit): Promise<boolean> {
+    const lock = await lockRef(this.#gitdir, MAIN_REF, this.#head);
+    if (lock === null) return false;
+    try {
+      await Promise.all([this.#objects.write(prepared.objects), lock.write(prepared.oid)]);
+      await lock.commit();
+    } finally {
+      await lock.release();
+    }
+    return true;
   }
 
   async #prepare(request: CommitRequest): Promise<PreparedCommit> {

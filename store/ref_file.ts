@@ -20,34 +20,61 @@ export async function readRef(gitdir: string, ref: string): Promise<string | nul
   return null;
 }
 
+/** A held `<ref>.lock` whose expected old value has been checked. */
+export interface RefLock {
+  /** Writes and flushes the new value into the lock file. */
+  write(next: string): Promise<void>;
+  /** Renames the lock file over the ref and flushes the directory. */
+  commit(): Promise<void>;
+  /** Removes the lock file unless it was committed. */
+  release(): Promise<void>;
+}
+
 /**
- * Moves `ref` from `expected` (null: the ref must not exist) to `next`.
- * Resolves false, writing nothing, when the ref holds another value.
+ * Locks `ref` and checks that it holds `expected` (null: the ref must not
+ * exist). Resolves null, holding nothing, when the ref holds another value.
+ * The lock is the compare-and-swap: no other writer (git included) moves the
+ * ref while it exists.
  */
-export async function compareAndSwapRef(
+export async function lockRef(
   gitdir: string,
   ref: string,
   expected: string | null,
-  next: string,
-): Promise<boolean> {
+): Promise<RefLock | null> {
   const path = `${gitdir}/${ref}`;
-  const lock = await openLock(ref, `${path}.lock`);
-  let renamed = false;
+  const lockPath = `${path}.lock`;
+  const file = await openLock(ref, lockPath);
+  let state: "open" | "written" | "done" = "open";
+  const release = async () => {
+    if (state === "done") return;
+    if (state === "open") file.close();
+    state = "done";
+    await Deno.remove(lockPath);
+  };
   try {
-    if ((await readRef(gitdir, ref)) !== expected) return false;
-    await writeAll(lock, new TextEncoder().encode(`${parseOid(ref, next)}\n`));
-    await lock.sync();
-    lock.close();
-    await Deno.rename(`${path}.lock`, path);
-    renamed = true;
-  } finally {
-    if (!renamed) {
-      closeQuietly(lock);
-      await Deno.remove(`${path}.lock`);
+    if ((await readRef(gitdir, ref)) !== expected) {
+      await release();
+      return null;
     }
+  } catch (error) {
+    await release();
+    throw error;
   }
-  await syncDirectory(dirname(path));
-  return true;
+  return {
+    async write(next) {
+      await writeAll(file, new TextEncoder().encode(`${parseOid(ref, next)}\n`));
+      await file.sync();
+      file.close();
+      state = "written";
+    },
+    async commit() {
+      if (state !== "written") throw new Error(`Cannot move ${ref}: no new value was written`);
+      await Deno.rename(lockPath, path);
+      state = "done";
+      await syncDirectory(dirname(path));
+    },
+    release,
+  };
 }
 
 /**
@@ -68,14 +95,6 @@ async function openLock(ref: string, path: string): Promise<Deno.FsFile> {
   } catch (error) {
     if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
     throw new Error(`Cannot move ${ref}: "${path}" exists, another writer holds the ref`);
-  }
-}
-
-function closeQuietly(file: Deno.FsFile): void {
-  try {
-    file.close();
-  } catch (error) {
-    if (!(error instanceof Deno.errors.BadResource)) throw error;
   }
 }
 

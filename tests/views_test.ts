@@ -405,7 +405,7 @@ Deno.test("agreement page shows the privacybijsluiter and the history in Dutch",
   ) {
     assert.ok(page.includes(text), text);
   }
-  const history = /Geschiedenis, nieuwste eerst<\/caption>([\s\S]*?)<\/table>/.exec(page)?.[1] ??
+  const history = /Alle stappen, nieuwste eerst<\/caption>([\s\S]*?)<\/table>/.exec(page)?.[1] ??
     "";
   assert.match(
     history,

@@ -161,7 +161,7 @@ function OverviewRow(props: { board: Board; row: BoardOverviewRow }): VNode {
       </td>
       <td class="utrecht-table__cell utrecht-table__cell--numeric-data">${status.current
         .version}</td>
-      <td class="utrecht-table__cell">${formatDate(status.current.offeredAt)}</td>
+      <td class="utrecht-table__cell akkoord-nowrap">${formatDate(status.current.offeredAt)}</td>
       <td class="utrecht-table__cell">${waitingLabel(waitingFor)}</td>
       <td class="utrecht-table__cell">${inForceText(status) ?? "—"}</td>
     </tr>

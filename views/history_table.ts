@@ -10,7 +10,7 @@ export function HistoryTable(props: { history: HistoryEntry[] }): VNode {
   return html`
     <div class="utrecht-table-container utrecht-table-container--overflow-inline">
       <table class="utrecht-table utrecht-table--html-table">
-        <caption class="utrecht-table__caption">Geschiedenis, nieuwste eerst</caption>
+        <caption class="utrecht-table__caption akkoord-caption-small">Alle stappen, nieuwste eerst</caption>
         <thead class="utrecht-table__header">
           <tr class="utrecht-table__row">
             <th scope="col" class="utrecht-table__header-cell">Datum</th>
@@ -32,7 +32,7 @@ function HistoryRow(props: { entry: HistoryEntry }): VNode {
   const entry = props.entry;
   return html`
     <tr class="utrecht-table__row">
-      <td class="utrecht-table__cell">${formatDateTime(entry.at)}</td>
+      <td class="utrecht-table__cell akkoord-nowrap">${formatDateTime(entry.at)}</td>
       <th scope="row" class="utrecht-table__header-cell">${ACTION_LABELS[entry.action]}</th>
       <td class="utrecht-table__cell utrecht-table__cell--numeric-data">${entry.version}</td>
       <td class="utrecht-table__cell">${entry.actor.name} (${ROLE_LABELS[entry.actor.role]})</td>

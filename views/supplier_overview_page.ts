@@ -60,7 +60,7 @@ function BoardTable(props: { rows: SupplierOverviewRow[] }): VNode {
                 </td>
                 <td class="utrecht-table__cell utrecht-table__cell--numeric-data">${status.current
                   .version}</td>
-                <td class="utrecht-table__cell">${formatDate(status.current.offeredAt)}</td>
+                <td class="utrecht-table__cell akkoord-nowrap">${formatDate(status.current.offeredAt)}</td>
                 <td class="utrecht-table__cell">${inForceText(status) ?? "—"}</td>
               </tr>
             `
