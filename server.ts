@@ -10,7 +10,7 @@ import { createSessions } from "./routes/session.ts";
 import { createTokenVerifier } from "./routes/token_verifier.ts";
 import { openDiskStore } from "./store/disk_store.ts";
 import { openOutbox } from "./store/outbox.ts";
-import { loadOrCreateSecret } from "./store/secret_file.ts";
+import { loadOrCreateSecretFile, randomSecret } from "./store/secret_file.ts";
 
 /** A running Akkoord service. */
 export interface Server {
@@ -63,7 +63,7 @@ export async function startServer(
     });
     const idempotency = await IdempotencyIndex.open(store, now);
     const secret = config.sessionSecret ??
-      await loadOrCreateSecret(`${config.dataDir}/session_secret`);
+      await loadOrCreateSecretFile(`${config.dataDir}/session_secret`, randomSecret);
     const sessions = createSessions({ secret, secure: config.publicUrl.startsWith("https://") });
     const verifier = createTokenVerifier({
       issuer: config.oidc.issuer,
@@ -78,7 +78,8 @@ export async function startServer(
         issuer: config.oidc.issuer,
         audience: config.oidc.clientId,
         services: config.services,
-        keyDir: config.dataDir,
+        persistKey: (create) =>
+          loadOrCreateSecretFile(`${config.dataDir}/dev_broker_key.json`, create),
         organisations: () => [
           ...[...store.state.boards.values()].map((b) => ({
             kvk: b.kvk,

@@ -31,8 +31,11 @@ export interface DevBrokerOptions {
   audience: string;
   organisations: () => DevBrokerOrganisation[];
   services: ServiceIds;
-  /** Where the signing key is kept across restarts; without it, a new key per start. */
-  keyDir?: string;
+  /**
+   * Keeps the signing key across restarts: returns the stored private JWK
+   * (JSON), calling `create` when there is none. Without it, a new key per start.
+   */
+  persistKey?: (create: () => Promise<string>) => Promise<string>;
 }
 
 /** A running development broker. */
@@ -48,7 +51,6 @@ export const DEV_BROKER_ALGORITHM = "ES256";
 
 const TOKEN_LIFETIME_SECONDS = 600;
 const CODE_LIFETIME_MS = 60_000;
-const KEY_FILE = "dev_broker_key.json";
 const COMPANY_NAME_CLAIM = "urn:etoegang:1.11:attribute-represented:CompanyName";
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
@@ -93,7 +95,7 @@ interface SigningKey {
  */
 export async function createDevBroker(options: DevBrokerOptions): Promise<DevBroker> {
   const issuer = options.issuer.replace(/\/+$/, "");
-  const key = await signingKey(options.keyDir);
+  const key = await signingKey(options.persistKey);
   const codes = new Map<string, IssuedCode>();
 
   async function issueToken(claims: JWTPayload): Promise<string> {
@@ -332,13 +334,11 @@ function listOf(value: unknown): string[] {
   return values.filter((item): item is string => typeof item === "string");
 }
 
-async function signingKey(keyDir: string | undefined): Promise<SigningKey> {
-  const stored = keyDir === undefined ? undefined : await readKeyFile(`${keyDir}/${KEY_FILE}`);
-  const privateJwk = stored ?? await newPrivateJwk();
-  if (keyDir !== undefined && stored === undefined) {
-    await Deno.mkdir(keyDir, { recursive: true });
-    await Deno.writeTextFile(`${keyDir}/${KEY_FILE}`, JSON.stringify(privateJwk), { mode: 0o600 });
-  }
+async function signingKey(
+  persistKey: DevBrokerOptions["persistKey"],
+): Promise<SigningKey> {
+  const create = async () => JSON.stringify(await newPrivateJwk());
+  const privateJwk = JSON.parse(persistKey ? await persistKey(create) : await create()) as JWK;
   const { d: _d, ...publicPart } = privateJwk;
   const kid = await calculateJwkThumbprint(publicPart);
   const privateKey = await importJWK(privateJwk, DEV_BROKER_ALGORITHM);
@@ -351,15 +351,6 @@ async function signingKey(keyDir: string | undefined): Promise<SigningKey> {
 async function newPrivateJwk(): Promise<JWK> {
   const pair = await generateKeyPair(DEV_BROKER_ALGORITHM, { extractable: true });
   return await exportJWK(pair.privateKey);
-}
-
-async function readKeyFile(path: string): Promise<JWK | undefined> {
-  try {
-    return JSON.parse(await Deno.readTextFile(path)) as JWK;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw new Error(`Cannot read the development broker key "${path}"`, { cause: error });
-  }
 }
 
 function hex(bytes: Uint8Array): string {

@@ -234,7 +234,11 @@ class DiskStore<S> implements HistoryStore<S> {
     const lock = await lockRef(this.#gitdir, MAIN_REF, this.#head);
     if (lock === null) return false;
     try {
-      await Promise.all([this.#objects.write(prepared.objects), lock.write(prepared.oid)]);
+      const written = await Promise.allSettled([
+        this.#objects.write(prepared.objects),
+        lock.write(prepared.oid),
+      ]);
+      for (const result of written) if (result.status === "rejected") throw result.reason;
       await lock.commit();
     } finally {
       await lock.release();

@@ -1,15 +1,28 @@
 /**
- * Reads a random secret kept in a file, creating it (mode 0600) on first use.
- * Used in development, where no secret is configured.
+ * Reads a secret kept in a file, creating it with `create` (mode 0600) on
+ * first use. Used for the development session secret and broker key, where
+ * nothing is configured.
  */
-export async function loadOrCreateSecret(path: string): Promise<string> {
+export async function loadOrCreateSecretFile(
+  path: string,
+  create: () => string | Promise<string>,
+): Promise<string> {
   try {
-    return (await Deno.readTextFile(path)).trim();
+    return await Deno.readTextFile(path);
   } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    if (!(error instanceof Deno.errors.NotFound)) {
+      throw new Error(`Cannot read the secret file "${path}"`, { cause: error });
+    }
   }
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  const secret = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  await Deno.writeTextFile(path, `${secret}\n`, { mode: 0o600, createNew: true });
+  const secret = await create();
+  const temporary = `${path}.${crypto.randomUUID()}.tmp`;
+  await Deno.writeTextFile(temporary, secret, { mode: 0o600, createNew: true });
+  await Deno.rename(temporary, path);
   return secret;
+}
+
+/** A random 256-bit secret as 64 hex digits. */
+export function randomSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -1,3 +1,4 @@
+import { loadOrCreateSecretFile } from "../store/secret_file.ts";
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
@@ -40,7 +41,12 @@ async function startSite(keyDir?: string): Promise<TestSite> {
     audience: CLIENT_ID,
     organisations: () => [BOARD, SUPPLIER],
     services: SERVICES,
-    keyDir,
+    ...(keyDir
+      ? {
+        persistKey: (create: () => Promise<string>) =>
+          loadOrCreateSecretFile(`${keyDir}/dev_broker_key.json`, create),
+      }
+      : {}),
   });
   const verifier = createTokenVerifier({
     issuer,

@@ -3,6 +3,7 @@ import type { AgreementStatus, Board, Supplier } from "../domain/state.ts";
 import { agreementPath } from "./agreement_paths.ts";
 import { formatDate } from "./format.ts";
 import { html } from "./html.ts";
+import { TableScroll } from "./table_scroll.ts";
 import { type WaitingFor, waitingLabel } from "./labels.ts";
 import { Layout, type PageUser } from "./layout.ts";
 import { StatusBadge } from "./status_badge.ts";
@@ -123,9 +124,9 @@ function Summary(props: { rows: BoardOverviewRow[] }): VNode {
 
 function OverviewTable(props: { board: Board; rows: BoardOverviewRow[] }): VNode {
   return html`
-    <div class="utrecht-table-container utrecht-table-container--overflow-inline">
+    <${TableScroll} captionId="overzicht-titel">
       <table class="utrecht-table utrecht-table--html-table">
-        <caption class="utrecht-table__caption">Verwerkersovereenkomsten per leverancier</caption>
+        <caption id="overzicht-titel" class="utrecht-table__caption">Verwerkersovereenkomsten per leverancier</caption>
         <thead class="utrecht-table__header">
           <tr class="utrecht-table__row">
             <th scope="col" class="utrecht-table__header-cell">Leverancier</th>
@@ -140,7 +141,7 @@ function OverviewTable(props: { board: Board; rows: BoardOverviewRow[] }): VNode
           ${props.rows.map((row) => html`<${OverviewRow} board=${props.board} row=${row} />`)}
         </tbody>
       </table>
-    </div>
+    <//>
   `;
 }
 

@@ -2,15 +2,16 @@ import type { VNode } from "preact";
 import type { HistoryEntry } from "../domain/state.ts";
 import { formatDateTime } from "./format.ts";
 import { html } from "./html.ts";
+import { TableScroll } from "./table_scroll.ts";
 import { ACTION_LABELS, ROLE_LABELS } from "./labels.ts";
 
 /** The story of one agreement, newest first. */
 export function HistoryTable(props: { history: HistoryEntry[] }): VNode {
   const entries = [...props.history].reverse();
   return html`
-    <div class="utrecht-table-container utrecht-table-container--overflow-inline">
+    <${TableScroll} captionId="geschiedenis-tabel">
       <table class="utrecht-table utrecht-table--html-table">
-        <caption class="utrecht-table__caption akkoord-caption-small">Alle stappen, nieuwste eerst</caption>
+        <caption id="geschiedenis-tabel" class="utrecht-table__caption akkoord-caption-small">Alle stappen, nieuwste eerst</caption>
         <thead class="utrecht-table__header">
           <tr class="utrecht-table__row">
             <th scope="col" class="utrecht-table__header-cell">Datum</th>
@@ -24,7 +25,7 @@ export function HistoryTable(props: { history: HistoryEntry[] }): VNode {
           ${entries.map((entry) => html`<${HistoryRow} entry=${entry} />`)}
         </tbody>
       </table>
-    </div>
+    <//>
   `;
 }
 

@@ -37,6 +37,7 @@ export function renderMarkdown(source: string, options: MarkdownOptions = {}): s
   const env = {};
   const tokens = markdown.parse(source, env);
   shiftHeadings(tokens, options.headingBase ?? 3);
+  labelTableHeaders(tokens);
   return markdown.renderer.render(tokens, markdown.options, env);
 }
 
@@ -58,4 +59,20 @@ function shiftHeadings(tokens: Tokens, base: number): void {
       token.tag = `h${current}`;
     }
   }
+}
+
+// A header cell without text is announced as an empty header, so it becomes a
+// data cell; the others name the column they head.
+function labelTableHeaders(tokens: Tokens): void {
+  tokens.forEach((token, index) => {
+    if (token.type !== "th_open") return;
+    const content = tokens[index + 1];
+    const close = tokens[index + 2];
+    if (content?.type === "inline" && content.content.trim() === "" && close?.type === "th_close") {
+      token.tag = "td";
+      close.tag = "td";
+    } else {
+      token.attrSet("scope", "col");
+    }
+  });
 }

@@ -2,6 +2,7 @@ import type { VNode } from "preact";
 import type { Privacybijsluiter } from "../domain/privacybijsluiter.ts";
 import { formatCountry, formatDate } from "./format.ts";
 import { html } from "./html.ts";
+import { TableScroll } from "./table_scroll.ts";
 import { DATA_SUBJECT_LABELS, yesNo } from "./labels.ts";
 
 type Contact = Privacybijsluiter["supplier"]["privacyContact"];
@@ -84,9 +85,9 @@ function ContactText(props: { contact: Contact }): VNode {
 
 function DataCategoryTable(props: { annex: Privacybijsluiter }): VNode {
   return html`
-    <div class="utrecht-table-container utrecht-table-container--overflow-inline">
+    <${TableScroll} captionId=${`${props.annex.product.id}-gegevens`}>
       <table class="utrecht-table utrecht-table--html-table">
-        <caption class="utrecht-table__caption akkoord-caption-small">
+        <caption class="utrecht-table__caption akkoord-caption-small" id=${`${props.annex.product.id}-gegevens`}>
           Persoonsgegevens in ${props.annex.product.name}
         </caption>
         <thead class="utrecht-table__header">
@@ -115,7 +116,7 @@ function DataCategoryTable(props: { annex: Privacybijsluiter }): VNode {
           )}
         </tbody>
       </table>
-    </div>
+    <//>
   `;
 }
 
@@ -125,10 +126,11 @@ function SubProcessorTable(props: { annex: Privacybijsluiter }): VNode {
     return html`<p class="utrecht-paragraph">${name} gebruikt geen subverwerkers.</p>`;
   }
   return html`
-    <div class="utrecht-table-container utrecht-table-container--overflow-inline">
+    <${TableScroll} captionId=${`${props.annex.product.id}-subverwerkers`}>
       <table class="utrecht-table utrecht-table--html-table">
-        <caption
-          class="utrecht-table__caption akkoord-caption-small">Subverwerkers van ${name}</caption>
+        <caption class="utrecht-table__caption akkoord-caption-small" id=${`${props.annex.product.id}-subverwerkers`}>
+          Subverwerkers van ${name}
+        </caption>
         <thead class="utrecht-table__header">
           <tr class="utrecht-table__row">
             <th scope="col" class="utrecht-table__header-cell">Subverwerker</th>
@@ -152,6 +154,6 @@ function SubProcessorTable(props: { annex: Privacybijsluiter }): VNode {
           )}
         </tbody>
       </table>
-    </div>
+    <//>
   `;
 }

@@ -2,6 +2,7 @@ import type { VNode } from "preact";
 import type { AgreementStatus, Board, Supplier } from "../domain/state.ts";
 import { formatDate } from "./format.ts";
 import { html } from "./html.ts";
+import { TableScroll } from "./table_scroll.ts";
 import { Layout, type PageUser } from "./layout.ts";
 import { StatusBadge } from "./status_badge.ts";
 import { inForceText } from "./version_facts.ts";
@@ -36,9 +37,9 @@ export function SupplierOverviewPage(props: SupplierOverviewPageProps): VNode {
 
 function BoardTable(props: { rows: SupplierOverviewRow[] }): VNode {
   return html`
-    <div class="utrecht-table-container utrecht-table-container--overflow-inline">
+    <${TableScroll} captionId="besturen-titel">
       <table class="utrecht-table utrecht-table--html-table">
-        <caption class="utrecht-table__caption">Verwerkersovereenkomsten per schoolbestuur</caption>
+        <caption id="besturen-titel" class="utrecht-table__caption">Verwerkersovereenkomsten per schoolbestuur</caption>
         <thead class="utrecht-table__header">
           <tr class="utrecht-table__row">
             <th scope="col" class="utrecht-table__header-cell">Schoolbestuur</th>
@@ -67,6 +68,6 @@ function BoardTable(props: { rows: SupplierOverviewRow[] }): VNode {
           )}
         </tbody>
       </table>
-    </div>
+    <//>
   `;
 }
