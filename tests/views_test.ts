@@ -217,6 +217,12 @@ Deno.test("markdown keeps safe links with rel and shifts headings below the page
   assert.match(renderMarkdown("## Kop", { headingBase: 2 }), /<h2>Kop<\/h2>/);
 });
 
+Deno.test("markdown tables head their columns and leave no empty header cell", () => {
+  const out = renderMarkdown("| | Bestuur | Leverancier |\n|---|---|---|\n| Naam | A | B |");
+  assert.match(out, /<th scope="col">Bestuur<\/th>/);
+  assert.doesNotMatch(out, /<th[^>]*>\s*<\/th>/);
+});
+
 Deno.test("layout is Dutch, has a skip link to main, landmarks, stylesheets and logout", () => {
   const page = render(Layout({ title: "Proef", user, csrf: CSRF, children: "inhoud" }));
   assert.ok(page.startsWith('<!doctype html><html lang="nl"'));
@@ -271,6 +277,7 @@ Deno.test("board overview offers the terms form only to someone who may accept",
     },
   })));
   assert.doesNotMatch(accepted, /Gebruiksvoorwaarden nog niet aanvaard/);
+  assert.match(accepted, /aanvaard op 1 november 2026 door\s+Piet Jansen/);
 });
 
 Deno.test("board overview lists each supplier with Dutch status, waiting party and version in force", () => {

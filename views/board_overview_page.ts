@@ -38,7 +38,9 @@ export function BoardOverviewPage(props: BoardOverviewPageProps): VNode {
     <${Layout} title=${`Overzicht ${props.board.name}`} user=${props.user} csrf=${props.csrf}>
       <p class="akkoord-pre-heading">Schoolbestuur ${props.board.id}</p>
       <h1 class="utrecht-heading-1">${props.board.name}</h1>
-      ${props.board.termsAccepted ? null : html`<${TermsNotice} ...${props} />`}
+      ${props.board.termsAccepted
+        ? html`<${TermsAccepted} accepted=${props.board.termsAccepted} />`
+        : html`<${TermsNotice} ...${props} />`}
       <${Summary} rows=${props.rows} />
       ${props.rows.length === 0
         ? html`
@@ -47,6 +49,16 @@ export function BoardOverviewPage(props: BoardOverviewPageProps): VNode {
         `
         : html`<${OverviewTable} board=${props.board} rows=${props.rows} />`}
     <//>
+  `;
+}
+
+function TermsAccepted(props: { accepted: NonNullable<Board["termsAccepted"]> }): VNode {
+  const { accepted } = props;
+  return html`
+    <p class="utrecht-paragraph utrecht-paragraph--small akkoord-muted">
+      Gebruiksvoorwaarden (versie ${accepted.version}) aanvaard op ${formatDate(accepted.at)} door
+      ${" "}${accepted.actor.name}.
+    </p>
   `;
 }
 
@@ -126,7 +138,8 @@ function OverviewTable(props: { board: Board; rows: BoardOverviewRow[] }): VNode
   return html`
     <${TableScroll} captionId="overzicht-titel">
       <table class="utrecht-table utrecht-table--html-table">
-        <caption id="overzicht-titel" class="utrecht-table__caption">Verwerkersovereenkomsten per leverancier</caption>
+        <caption id="overzicht-titel"
+          class="utrecht-table__caption">Verwerkersovereenkomsten per leverancier</caption>
         <thead class="utrecht-table__header">
           <tr class="utrecht-table__row">
             <th scope="col" class="utrecht-table__header-cell">Leverancier</th>
@@ -141,7 +154,7 @@ function OverviewTable(props: { board: Board; rows: BoardOverviewRow[] }): VNode
           ${props.rows.map((row) => html`<${OverviewRow} board=${props.board} row=${row} />`)}
         </tbody>
       </table>
-    <//>
+      <//>
   `;
 }
 

@@ -11,7 +11,8 @@ export function HistoryTable(props: { history: HistoryEntry[] }): VNode {
   return html`
     <${TableScroll} captionId="geschiedenis-tabel">
       <table class="utrecht-table utrecht-table--html-table">
-        <caption id="geschiedenis-tabel" class="utrecht-table__caption akkoord-caption-small">Alle stappen, nieuwste eerst</caption>
+        <caption id="geschiedenis-tabel"
+          class="utrecht-table__caption akkoord-caption-small">Alle stappen, nieuwste eerst</caption>
         <thead class="utrecht-table__header">
           <tr class="utrecht-table__row">
             <th scope="col" class="utrecht-table__header-cell">Datum</th>
@@ -25,7 +26,7 @@ export function HistoryTable(props: { history: HistoryEntry[] }): VNode {
           ${entries.map((entry) => html`<${HistoryRow} entry=${entry} />`)}
         </tbody>
       </table>
-    <//>
+      <//>
   `;
 }
 

@@ -116,7 +116,7 @@ function DataCategoryTable(props: { annex: Privacybijsluiter }): VNode {
           )}
         </tbody>
       </table>
-    <//>
+      <//>
   `;
 }
 
@@ -154,6 +154,6 @@ function SubProcessorTable(props: { annex: Privacybijsluiter }): VNode {
           )}
         </tbody>
       </table>
-    <//>
+      <//>
   `;
 }

@@ -39,7 +39,8 @@ function BoardTable(props: { rows: SupplierOverviewRow[] }): VNode {
   return html`
     <${TableScroll} captionId="besturen-titel">
       <table class="utrecht-table utrecht-table--html-table">
-        <caption id="besturen-titel" class="utrecht-table__caption">Verwerkersovereenkomsten per schoolbestuur</caption>
+        <caption id="besturen-titel"
+          class="utrecht-table__caption">Verwerkersovereenkomsten per schoolbestuur</caption>
         <thead class="utrecht-table__header">
           <tr class="utrecht-table__row">
             <th scope="col" class="utrecht-table__header-cell">Schoolbestuur</th>
@@ -61,13 +62,15 @@ function BoardTable(props: { rows: SupplierOverviewRow[] }): VNode {
                 </td>
                 <td class="utrecht-table__cell utrecht-table__cell--numeric-data">${status.current
                   .version}</td>
-                <td class="utrecht-table__cell akkoord-nowrap">${formatDate(status.current.offeredAt)}</td>
+                <td class="utrecht-table__cell akkoord-nowrap">${formatDate(
+                  status.current.offeredAt,
+                )}</td>
                 <td class="utrecht-table__cell">${inForceText(status) ?? "—"}</td>
               </tr>
             `
           )}
         </tbody>
       </table>
-    <//>
+      <//>
   `;
 }
