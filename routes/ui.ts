@@ -120,39 +120,28 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
       if (!(error instanceof DomainError) || error.code !== "reason_required") {
         return decisionError(error);
       }
-      const errors = { reason: "Geef aan waarom u deze versie afwijst." };
-      return page(c, await agreementPage(session, command.board, command.supplier, errors), 422);
+      const form = {
+        errors: { reason: "Geef aan waarom u deze versie afwijst." },
+        values: { reason },
+      };
+      return page(c, await agreementPage(session, command.board, command.supplier, form), 422);
     }
     return c.redirect(agreementUrl(command), 303);
   });
 
   ui.get("/boards/:board/agreements/:supplier/sign", (c) => {
     const session = requireSession(c);
-    const { board, supplier, status } = readableAgreement(
-      store.state,
-      session.principal,
-      c.req.param("board"),
-      c.req.param("supplier"),
-    );
-    return page(
-      c,
-      SignPage({
-        board,
-        supplier,
-        status,
-        csrf: session.csrf,
-        user: pageUser(store.state, session.principal),
-      }),
-    );
+    return page(c, signPage(session, c.req.param("board"), c.req.param("supplier")));
   });
 
   ui.post("/boards/:board/agreements/:supplier/sign", async (c) => {
     const session = requireSession(c);
     const command = await agreementCommand(c, session);
     if ((await c.req.parseBody())["confirm"] === undefined) {
-      throw new HTTPException(422, {
-        message: "Vink aan dat u deze versie hebt gelezen en namens het bestuur ondertekent.",
-      });
+      const errors = {
+        confirm: "Vink aan dat u deze versie hebt gelezen en namens het bestuur ondertekent.",
+      };
+      return page(c, signPage(session, command.board, command.supplier, errors), 422);
     }
     await decideOrThrow(() => store.transact((state) => signAgreement(state, command)));
     return c.redirect(agreementUrl(command), 303);
@@ -181,7 +170,7 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
     session: Session,
     boardParam: string,
     supplierParam: string,
-    errors?: Record<string, string>,
+    form?: { errors: Record<string, string>; values: Record<string, string> },
   ): Promise<VNode> {
     const { principal } = session;
     const { board, supplier, status } = readableAgreement(
@@ -212,6 +201,28 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
       },
       csrf: session.csrf,
       user: pageUser(store.state, principal),
+      ...form,
+    });
+  }
+
+  function signPage(
+    session: Session,
+    boardParam: string,
+    supplierParam: string,
+    errors?: Record<string, string>,
+  ): VNode {
+    const { board, supplier, status } = readableAgreement(
+      store.state,
+      session.principal,
+      boardParam,
+      supplierParam,
+    );
+    return SignPage({
+      board,
+      supplier,
+      status,
+      csrf: session.csrf,
+      user: pageUser(store.state, session.principal),
       ...(errors ? { errors } : {}),
     });
   }

@@ -1,5 +1,8 @@
 import { createHash } from "node:crypto";
+import { writeFileDurably } from "./durable_file.ts";
 import type { CommitInfo, HistoryStore } from "./history.ts";
+
+const encoder = new TextEncoder();
 
 /** A mail as the outbox keeps it; the shape fits a mail API's send call. */
 export interface OutboxMail {
@@ -51,12 +54,10 @@ export async function openOutbox<S>(options: OutboxOptions<S>): Promise<Outbox> 
       for (const mail of options.compose(commit, store.state)) {
         const file = `${dir}/${commit.oid}-${digest(mail.to)}.json`;
         if (await exists(file)) continue;
-        await writeDurably(
-          file,
-          JSON.stringify({ ...mail, createdAt: now().toISOString() }, null, 2),
-        );
+        const stored: OutboxMail = { ...mail, createdAt: now().toISOString() };
+        await writeFileDurably(file, encoder.encode(JSON.stringify(stored, null, 2)));
       }
-      await writeDurably(cursorFile, `${commit.oid}\n`);
+      await writeFileDurably(cursorFile, encoder.encode(`${commit.oid}\n`));
     }
   }
 
@@ -114,19 +115,6 @@ async function exists(file: string): Promise<boolean> {
     if (error instanceof Deno.errors.NotFound) return false;
     throw error;
   }
-}
-
-/** Writes a file through a temporary file, fsync and rename. */
-async function writeDurably(file: string, text: string): Promise<void> {
-  const temporary = `${file}.${crypto.randomUUID()}.tmp`;
-  await Deno.writeTextFile(temporary, text, { createNew: true });
-  const handle = await Deno.open(temporary, { read: true });
-  try {
-    await handle.sync();
-  } finally {
-    handle.close();
-  }
-  await Deno.rename(temporary, file);
 }
 
 function digest(text: string): string {

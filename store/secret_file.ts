@@ -1,3 +1,5 @@
+import { writeFileDurably } from "./durable_file.ts";
+
 /**
  * Reads a secret kept in a file, creating it with `create` (mode 0600) on
  * first use. Used for the development session secret and broker key, where
@@ -15,9 +17,7 @@ export async function loadOrCreateSecretFile(
     }
   }
   const secret = await create();
-  const temporary = `${path}.${crypto.randomUUID()}.tmp`;
-  await Deno.writeTextFile(temporary, secret, { mode: 0o600, createNew: true });
-  await Deno.rename(temporary, path);
+  await writeFileDurably(path, new TextEncoder().encode(secret), 0o600);
   return secret;
 }
 

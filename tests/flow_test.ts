@@ -98,6 +98,10 @@ Deno.test("a supplier offers, a reviewer approves, a signatory signs, the overvi
     const confirm = await signatory.page(agreementPath(BOARD.id, "sign"));
     assert.equal(confirm.status, 200);
     assert.match(confirm.html, new RegExp(shown.oid));
+    const unconfirmed = await signatory.submit(agreementPath(BOARD.id, "sign"), shown);
+    assert.equal(unconfirmed.status, 422);
+    assert.match(await unconfirmed.text(), /Vink aan dat u deze versie hebt gelezen/);
+    assert.equal((await agreementStatus(service, BOARD.id)).state, "approved");
     const signed = await signatory.submit(agreementPath(BOARD.id, "sign"), {
       ...shown,
       confirm: "on",
