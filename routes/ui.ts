@@ -16,6 +16,7 @@ import { boardOf, canReadBoard } from "../domain/permissions.ts";
 import type { Privacybijsluiter } from "../domain/privacybijsluiter.ts";
 import { acceptTerms, TERMS_VERSION } from "../domain/registry.ts";
 import type { AgreementStatus, Board, State, Supplier } from "../domain/state.ts";
+import { AdminOverviewPage } from "../views/admin_overview_page.ts";
 import { AgreementPage } from "../views/agreement_page.ts";
 import { BoardOverviewPage } from "../views/board_overview_page.ts";
 import { HomePage } from "../views/home_page.ts";
@@ -50,6 +51,7 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
     const session = c.get("session");
     if (!session) return page(c, HomePage());
     const { principal } = session;
+    if (principal.admin) return c.redirect("/admin", 303);
     const board = boardOf(store.state, principal);
     if (board) return c.redirect(`/boards/${board.id}`, 303);
     if (principal.supplier && store.state.suppliers.has(principal.organisation)) {
@@ -59,6 +61,35 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
       message:
         `Uw organisatie (KvK ${principal.organisation}) is niet bekend als schoolbestuur of leverancier in Akkoord.`,
     });
+  });
+
+  ui.get("/admin", (c) => {
+    const session = requireSession(c);
+    if (!session.principal.admin) {
+      throw new HTTPException(403, { message: "Deze pagina is voor beheerders." });
+    }
+    const counts = new Map<string, { signed: number; waiting: number; rejected: number }>();
+    for (const status of store.state.agreements.values()) {
+      const count = counts.get(status.board) ?? { signed: 0, waiting: 0, rejected: 0 };
+      if (status.inForce) count.signed++;
+      if (status.state === "offered" || status.state === "approved") count.waiting++;
+      if (status.state === "rejected") count.rejected++;
+      counts.set(status.board, count);
+    }
+    const rows = [...store.state.boards.values()]
+      .sort((a, b) => a.name.localeCompare(b.name, "nl"))
+      .map((board) => ({
+        board,
+        ...(counts.get(board.id) ?? { signed: 0, waiting: 0, rejected: 0 }),
+      }));
+    return page(
+      c,
+      AdminOverviewPage({
+        rows,
+        user: pageUser(store.state, session.principal),
+        csrf: session.csrf,
+      }),
+    );
   });
 
   ui.get("/boards/:board", (c) => {

@@ -307,3 +307,45 @@ Deno.test("the offer, approval and signature each put a mail in the outbox", () 
 async function headOf(service: TestService): Promise<string> {
   return (await Deno.readTextFile(`${service.dir}/history.git/refs/heads/main`)).trim();
 }
+
+Deno.test("a supplier's page lists its agreements per board; another supplier is refused", () =>
+  withService(async (service) => {
+    await offer(service, await sampleOffer([BOARD.id]));
+    const supplier = new Browser(service.url);
+    const landed = await supplier.login({
+      organisation: SUPPLIER,
+      name: "Sam Leverancier",
+      mandates: [],
+    });
+    assert.equal(landed.headers.get("Location"), "/");
+    const home = await supplier.request("/");
+    assert.equal(home.headers.get("Location"), `/suppliers/${SUPPLIER}`);
+    const page = await supplier.page(`/suppliers/${SUPPLIER}`);
+    assert.equal(page.status, 200);
+    assert.match(page.html, /Stichting Van Hall Larenstein/);
+    assert.equal((await supplier.page("/suppliers/99000002")).status, 403);
+    assert.equal((await supplier.page(`/boards/${BOARD.id}`)).status, 403);
+    assert.equal((await supplier.page("/admin")).status, 403);
+  }));
+
+Deno.test("an administrator sees every board and may read, but not decide for, a board", () =>
+  withService(async (service) => {
+    await offer(service, await sampleOffer([BOARD.id]));
+    const admin = new Browser(service.url);
+    await admin.login({ organisation: "99000002", name: "Ada Beheer", mandates: ["beheer"] });
+    assert.equal((await admin.request("/")).headers.get("Location"), "/admin");
+    const overview = await admin.page("/admin");
+    assert.equal(overview.status, 200);
+    assert.equal((overview.html.match(/href="\/boards\/\d{5}"/g) ?? []).length, 75);
+    assert.equal((await admin.page(agreementPath(BOARD.id))).status, 200);
+    const shown = versionFields(await agreementStatus(service, BOARD.id));
+    assert.equal((await admin.submit(agreementPath(BOARD.id, "approve"), shown)).status, 403);
+  }));
+
+Deno.test("logging out ends the session", () =>
+  withService(async (service) => {
+    const user = await boardUser(service, BOARD, ["beoordelen"]);
+    const out = await user.submit("/logout", {});
+    assert.equal(out.status, 303);
+    assert.equal((await user.page(`/boards/${BOARD.id}`)).status, 401);
+  }));

@@ -120,7 +120,9 @@ function TermsForm(props: BoardOverviewPageProps): VNode {
 
 function Summary(props: { rows: BoardOverviewRow[] }): VNode {
   const signed = props.rows.filter((r) => r.status.inForce !== undefined).length;
-  const waiting = props.rows.filter((r) => r.waitingFor !== null).length;
+  const waiting =
+    props.rows.filter((r) => r.waitingFor === "beoordelaar" || r.waitingFor === "ondertekenaar")
+      .length;
   const rejected = props.rows.filter((r) => r.status.state === "rejected").length;
   return html`
     <section aria-labelledby="samenvatting-titel" class="akkoord-summary-section">
