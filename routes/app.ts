@@ -1,7 +1,5 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { Principal } from "../domain/actor.ts";
-import type { State } from "../domain/state.ts";
 import { ErrorPage, type ErrorStatus } from "../views/error_page.ts";
 import { OutboxPage } from "../views/outbox_page.ts";
 import { renderPage } from "../views/render.ts";
@@ -10,7 +8,7 @@ import { assetRoutes } from "./assets.ts";
 import type { IdempotencyIndex } from "./idempotency.ts";
 import { problem } from "./problem.ts";
 import type { Services } from "./services.ts";
-import { csrfGuard, type Sessions } from "./session.ts";
+import { csrfGuard, type Session, type Sessions } from "./session.ts";
 import { createUi, pageUser } from "./ui.ts";
 
 /** The parts {@link createApp} puts together. */
@@ -70,11 +68,12 @@ export function createApp(options: AppOptions): Hono {
   }
   app.route("/", createUi(services, sessions));
 
-  app.notFound((c) => {
+  app.notFound(async (c) => {
     if (c.req.path.startsWith("/api/")) {
       return problem(c, 404, "not_found", "Not found", { detail: `No route ${c.req.path}` });
     }
-    return errorPage(c.req.raw, 404, undefined);
+    const session = await sessions.read(c);
+    return errorPage(404, undefined, session);
   });
 
   app.onError(async (error, c) => {
@@ -88,24 +87,26 @@ export function createApp(options: AppOptions): Hono {
       }
       return problem(c, status >= 500 ? 500 : 400, "internal", "Something went wrong");
     }
-    const session = await sessions.read(c).catch(() => null);
+    const session = await sessions.read(c);
     const detail = status < 500 && error instanceof HTTPException ? error.message : undefined;
-    return errorPage(c.req.raw, status, detail, session?.principal, services.store.state);
+    return errorPage(status, detail, session);
   });
 
   return app;
 
   function errorPage(
-    _request: Request,
     status: number,
     detail: string | undefined,
-    principal?: Principal,
-    state?: State,
+    session: Session | null,
   ): Response {
     const shown = (ERROR_STATUSES.has(status) ? status : 500) as ErrorStatus;
-    const user = principal && state ? pageUser(state, principal) : undefined;
+    const user = session ? pageUser(services.store.state, session.principal) : undefined;
     const body = renderPage(
-      ErrorPage({ status: shown, ...(detail ? { detail } : {}), ...(user ? { user } : {}) }),
+      ErrorPage({
+        status: shown,
+        ...(detail ? { detail } : {}),
+        ...(user && session ? { user, csrf: session.csrf } : {}),
+      }),
     );
     return new Response(body, {
       status: shown,

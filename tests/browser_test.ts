@@ -1,14 +1,19 @@
 import assert from "node:assert/strict";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import {
-  axeViolations,
   type AxeViolation,
+  axeViolations,
   describeViolations,
   launchChromium,
   screenshot,
   watchProblems,
 } from "./helpers/browser.ts";
-import { sampleOffer, startTestService, supplierToken, type TestService } from "./helpers/service.ts";
+import {
+  sampleOffer,
+  startTestService,
+  supplierToken,
+  type TestService,
+} from "./helpers/service.ts";
 
 const SUPPLIER = { kvk: "99000001", name: "Schoolwijzer Demo B.V." };
 const BOARD = { id: "41344", kvk: "01087061", name: "Stichting Van Hall Larenstein" };
@@ -120,10 +125,10 @@ Deno.test("in Chromium: a reviewer approves and a signatory signs, pages pass ax
     const page = await context.newPage();
     const problems = watchProblems(page);
     const violations: Record<string, AxeViolation[]> = {};
-    async function record(name: string, expectedStatus = 200): Promise<void> {
+    const record = async (name: string, expectedStatus = 200): Promise<void> => {
       await screenshot(page, name);
       violations[name] = await audit(chromium, context, page.url(), expectedStatus);
-    }
+    };
 
     await page.goto(`${service.url}/`);
     await page.getByRole("heading", { level: 1 }).waitFor();

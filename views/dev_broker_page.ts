@@ -1,5 +1,6 @@
 import type { VNode } from "preact";
 import { html } from "./html.ts";
+import { Layout } from "./layout.ts";
 
 /** An organisation the developer may log in for. */
 export interface DevBrokerOrganisation {
@@ -28,16 +29,14 @@ const ASSURANCE_CHOICES = [
 export function DevBrokerPage(props: DevBrokerPageProps): VNode {
   const boards = props.organisations.filter((organisation) => organisation.kind === "board");
   const suppliers = props.organisations.filter((organisation) => organisation.kind === "supplier");
-  return page(
-    "Ontwikkel-inlog",
-    html`
-      <main class="utrecht-page-content">
-        <h1 class="utrecht-heading-1">Inloggen voor ontwikkeling</h1>
-        <p class="utrecht-paragraph">
+  return html`
+    <${Layout} title="Ontwikkel-inlog">
+      <h1 class="utrecht-heading-1">Inloggen voor ontwikkeling</h1>
+      <p class="utrecht-paragraph">
           Dit is geen echte eHerkenning. Deze testmakelaar draait alleen in de
           ontwikkelmodus en laat u zelf kiezen namens welke organisatie u inlogt.
         </p>
-        <form class="utrecht-form" method="post" action="${props.action}">
+      <form class="utrecht-form" method="post" action="${props.action}">
           ${Object.entries(props.request).map(([name, value]) =>
             html`<input type="hidden" name="${name}" value="${value}" />`
           )}
@@ -76,35 +75,17 @@ export function DevBrokerPage(props: DevBrokerPageProps): VNode {
             Inloggen
           </button>
         </form>
-      </main>
-    `,
-  );
+      <//>
+  `;
 }
 
 /** The page shown when an authorization request cannot be served. */
 export function DevBrokerErrorPage(props: { message: string }): VNode {
-  return page(
-    "Inloggen niet mogelijk",
-    html`
-      <main class="utrecht-page-content">
-        <h1 class="utrecht-heading-1">Inloggen niet mogelijk</h1>
-        <p class="utrecht-paragraph">${props.message}</p>
-      </main>
-    `,
-  );
-}
-
-function page(title: string, content: VNode): VNode {
   return html`
-    <html lang="nl">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>${title} – Akkoord</title>
-        <link rel="stylesheet" href="/assets/app.css" />
-      </head>
-      <body class="utrecht-page utrecht-document">${content}</body>
-    </html>
+    <${Layout} title="Inloggen niet mogelijk">
+      <h1 class="utrecht-heading-1">Inloggen niet mogelijk</h1>
+      <p class="utrecht-paragraph">${props.message}</p>
+      <//>
   `;
 }
 

@@ -70,7 +70,8 @@ export function describeViolations(byPage: Record<string, AxeViolation[]>): stri
   return Object.entries(byPage)
     .filter(([, violations]) => violations.length > 0)
     .map(([name, violations]) =>
-      `${name}:\n` + violations.map((v) =>
+      `${name}:\n` +
+      violations.map((v) =>
         `  ${v.id} (${v.impact}): ${v.help}\n` + v.targets.map((t) => `    - ${t}`).join("\n")
       ).join("\n")
     )
