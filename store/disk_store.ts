@@ -136,6 +136,13 @@ class DiskStore<S> implements HistoryStore<S> {
     return run;
   }
 
+  async readObject(
+    oid: string,
+  ): Promise<{ type: "blob" | "tree" | "commit" | "tag"; body: Uint8Array }> {
+    const { type, body } = await this.#objects.read(oid);
+    return { type, body };
+  }
+
   async readFile(commit: string, path: string): Promise<Uint8Array | null> {
     const { tree } = parseCommit(await this.#objects.readTyped(commit, "commit"));
     const entry = await this.#entryAt(tree, path);

@@ -79,6 +79,11 @@ export interface HistoryStore<S> {
   readTreeFiles(tree: string): Promise<TreeFile[]>;
   /** Commits from `from` (default head) back, newest first; optionally only those touching `path`. */
   log(options?: { from?: string; path?: string; limit?: number }): Promise<CommitInfo[]>;
+  /**
+   * One Git object by oid, as its type and uncompressed body; rejects when it
+   * is missing. Objects never change, so this is safe at any head.
+   */
+  readObject(oid: string): Promise<{ type: "blob" | "tree" | "commit" | "tag"; body: Uint8Array }>;
   /** The allowed_signers text that verifies every commit. */
   allowedSigners(): string;
   /** Called after each durable append with the new head. */
