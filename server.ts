@@ -108,13 +108,7 @@ export async function startServer(
       }),
       ...(devBroker ? { devBroker: devBroker.app } : {}),
       showOutbox: config.mode === "development",
-      onServerError: (error, request) =>
-        log({
-          level: "error",
-          method: request.method,
-          path: new URL(request.url).pathname,
-          error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-        }),
+      log,
     });
     handler = app.fetch;
   } catch (error) {

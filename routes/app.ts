@@ -24,16 +24,32 @@ export interface AppOptions {
   devBroker?: Hono;
   /** Show the local mail outbox at /dev/outbox. */
   showOutbox: boolean;
-  /** Called with every 5xx error, for the request log. */
-  onServerError?: (error: unknown, request: Request) => void;
+  /** Receives one structured line per request, and one per server error. */
+  log?: (line: Record<string, unknown>) => void;
 }
 
 const ERROR_STATUSES = new Set([400, 401, 403, 404, 409, 422, 500]);
 
 /** The whole HTTP application: pages, supplier API, login and history files. */
-export function createApp(options: AppOptions): Hono {
-  const app = new Hono();
+export function createApp(options: AppOptions): Hono<{ Variables: { requestId: string } }> {
+  const app = new Hono<{ Variables: { requestId: string } }>();
   const { services, sessions } = options;
+
+  app.use(async (c, next) => {
+    const started = performance.now();
+    const requestId = crypto.randomUUID();
+    c.set("requestId", requestId);
+    await next();
+    c.header("X-Request-Id", requestId);
+    options.log?.({
+      level: c.res.status >= 500 ? "error" : "info",
+      requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round(performance.now() - started),
+    });
+  });
 
   app.use(async (c, next) => {
     await next();
@@ -78,7 +94,13 @@ export function createApp(options: AppOptions): Hono {
 
   app.onError(async (error, c) => {
     const status = error instanceof HTTPException ? error.status : 500;
-    if (status >= 500) options.onServerError?.(error, c.req.raw);
+    if (status >= 500) {
+      options.log?.({
+        level: "error",
+        requestId: c.get("requestId"),
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      });
+    }
     if (c.req.path.startsWith("/api/")) {
       if (status === 400) {
         return problem(c, 400, "malformed_json", "The request body is not valid JSON", {
