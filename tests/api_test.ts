@@ -1,24 +1,14 @@
 import assert from "node:assert/strict";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { BOARD, headOf, SUPPLIER, withService } from "./helpers/board_flow.ts";
 import {
   brokerSignedToken,
   sampleOffer,
-  startTestService,
   supplierToken,
   type TestService,
 } from "./helpers/service.ts";
 
-const SUPPLIER = "99000001";
-const BOARD = "41344";
-
-async function withService(fn: (service: TestService) => Promise<void>): Promise<void> {
-  const service = await startTestService();
-  try {
-    await fn(service);
-  } finally {
-    await service.close();
-  }
-}
+const BOARD_ID = BOARD.id;
 
 async function post(
   service: TestService,
@@ -37,10 +27,6 @@ async function post(
   });
 }
 
-async function headOf(service: TestService): Promise<string> {
-  return (await Deno.readTextFile(`${service.dir}/history.git/refs/heads/main`)).trim();
-}
-
 async function expectProblem(response: Response, status: number, type: string) {
   assert.equal(response.status, status);
   assert.equal(response.headers.get("Content-Type"), "application/problem+json");
@@ -57,7 +43,7 @@ Deno.test("API: an offer to several boards is one commit; reading the status per
     const response = await post(
       service,
       "/offers",
-      JSON.stringify(await sampleOffer([BOARD, "41282"])),
+      JSON.stringify(await sampleOffer([BOARD_ID, "41282"])),
     );
     assert.equal(response.status, 201);
     const result = await response.json();
@@ -72,12 +58,12 @@ Deno.test("API: an offer to several boards is one commit; reading the status per
       headers: { Authorization: `Bearer ${await supplierToken(service, SUPPLIER)}` },
     });
     const boards = (await list.json()).agreements.map((a: { board: string }) => a.board);
-    assert.ok(boards.includes(BOARD) && boards.includes("41282"));
+    assert.ok(boards.includes(BOARD_ID) && boards.includes("41282"));
   }));
 
 Deno.test("API: offering identical content again changes nothing", () =>
   withService(async (service) => {
-    const body = JSON.stringify(await sampleOffer([BOARD]));
+    const body = JSON.stringify(await sampleOffer([BOARD_ID]));
     assert.equal((await post(service, "/offers", body)).status, 201);
     const head = await headOf(service);
     const again = await post(service, "/offers", body);
@@ -88,7 +74,7 @@ Deno.test("API: offering identical content again changes nothing", () =>
 
 Deno.test("API: an Idempotency-Key replays the first answer and refuses another body", () =>
   withService(async (service) => {
-    const body = JSON.stringify(await sampleOffer([BOARD]));
+    const body = JSON.stringify(await sampleOffer([BOARD_ID]));
     const first = await post(service, "/offers", body, { "Idempotency-Key": "offer-1" });
     assert.equal(first.status, 201);
     const firstBody = await first.json();
@@ -98,7 +84,7 @@ Deno.test("API: an Idempotency-Key replays the first answer and refuses another 
     assert.equal(retry.headers.get("Idempotent-Replayed"), "true");
     assert.deepEqual(await retry.json(), firstBody);
     assert.equal(await headOf(service), head);
-    const other = JSON.stringify(await sampleOffer([BOARD], "Andere titel"));
+    const other = JSON.stringify(await sampleOffer([BOARD_ID], "Andere titel"));
     await expectProblem(
       await post(service, "/offers", other, { "Idempotency-Key": "offer-1" }),
       422,
@@ -111,10 +97,13 @@ Deno.test("API: malformed, oversized, unknown-field and invalid JSON get problem
     const head = await headOf(service);
     await expectProblem(await post(service, "/offers", "{not json"), 400, "malformed_json");
 
-    const huge = JSON.stringify({ ...(await sampleOffer([BOARD])), text: "x".repeat(3_000_000) });
+    const huge = JSON.stringify({
+      ...(await sampleOffer([BOARD_ID])),
+      text: "x".repeat(3_000_000),
+    });
     await expectProblem(await post(service, "/offers", huge), 413, "body_too_large");
 
-    const unknown = JSON.stringify({ ...(await sampleOffer([BOARD])), extra: true });
+    const unknown = JSON.stringify({ ...(await sampleOffer([BOARD_ID])), extra: true });
     const unknownProblem = await expectProblem(
       await post(service, "/offers", unknown),
       422,
@@ -122,7 +111,7 @@ Deno.test("API: malformed, oversized, unknown-field and invalid JSON get problem
     );
     assert.ok(unknownProblem.errors.some((e: { detail: string }) => /extra/.test(e.detail)));
 
-    const offer = await sampleOffer(["123", BOARD]);
+    const offer = await sampleOffer(["123", BOARD_ID]);
     (offer.products[0] as { supplier: { kvk: string } }).supplier.kvk = "1234567";
     const invalid = await expectProblem(
       await post(service, "/offers", JSON.stringify(offer)),
@@ -133,11 +122,14 @@ Deno.test("API: malformed, oversized, unknown-field and invalid JSON get problem
     assert.ok(pointers.includes("/boards/0"));
     assert.ok(pointers.includes("/products/0/supplier/kvk"));
 
-    const longText = JSON.stringify({ ...(await sampleOffer([BOARD])), text: "x".repeat(400_001) });
+    const longText = JSON.stringify({
+      ...(await sampleOffer([BOARD_ID])),
+      text: "x".repeat(400_001),
+    });
     await expectProblem(await post(service, "/offers", longText), 422, "validation_failed");
 
     await expectProblem(
-      await post(service, "/offers", JSON.stringify(await sampleOffer([BOARD])), {
+      await post(service, "/offers", JSON.stringify(await sampleOffer([BOARD_ID])), {
         "Content-Type": "text/plain",
       }),
       415,
@@ -148,7 +140,7 @@ Deno.test("API: malformed, oversized, unknown-field and invalid JSON get problem
       404,
       "not_found",
     );
-    const foreignProduct = await sampleOffer([BOARD]);
+    const foreignProduct = await sampleOffer([BOARD_ID]);
     (foreignProduct.products[0] as { supplier: { kvk: string } }).supplier.kvk = "99000002";
     await expectProblem(
       await post(service, "/offers", JSON.stringify(foreignProduct)),
@@ -161,22 +153,26 @@ Deno.test("API: malformed, oversized, unknown-field and invalid JSON get problem
 Deno.test("API: a supplier withdraws an unsigned version, naming it", () =>
   withService(async (service) => {
     const offered =
-      await (await post(service, "/offers", JSON.stringify(await sampleOffer([BOARD])))).json();
+      await (await post(service, "/offers", JSON.stringify(await sampleOffer([BOARD_ID])))).json();
     const shown = { version: 1, oid: offered.oid, contentSha256: offered.contentSha256 };
     await expectProblem(
       await post(
         service,
-        `/agreements/${BOARD}/withdraw`,
+        `/agreements/${BOARD_ID}/withdraw`,
         JSON.stringify({ ...shown, version: 2 }),
       ),
       409,
       "version_superseded",
     );
-    const withdrawn = await post(service, `/agreements/${BOARD}/withdraw`, JSON.stringify(shown));
+    const withdrawn = await post(
+      service,
+      `/agreements/${BOARD_ID}/withdraw`,
+      JSON.stringify(shown),
+    );
     assert.equal(withdrawn.status, 200);
     assert.equal((await withdrawn.json()).state, "withdrawn");
     await expectProblem(
-      await post(service, `/agreements/${BOARD}/withdraw`, JSON.stringify(shown)),
+      await post(service, `/agreements/${BOARD_ID}/withdraw`, JSON.stringify(shown)),
       409,
       "invalid_transition",
     );
@@ -184,7 +180,7 @@ Deno.test("API: a supplier withdraws an unsigned version, naming it", () =>
 
 Deno.test("API: a missing or bad token is 401, a token without the supplier role is 403", () =>
   withService(async (service) => {
-    const body = JSON.stringify(await sampleOffer([BOARD]));
+    const body = JSON.stringify(await sampleOffer([BOARD_ID]));
     const call = (authorization?: string) =>
       fetch(`${service.url}/api/v1/offers`, {
         method: "POST",
@@ -239,8 +235,8 @@ Deno.test("API: a missing or bad token is 401, a token without the supplier role
 
 Deno.test("API: a supplier reads only its own agreements", () =>
   withService(async (service) => {
-    await post(service, "/offers", JSON.stringify(await sampleOffer([BOARD])));
-    const other = await fetch(`${service.url}/api/v1/agreements/${BOARD}`, {
+    await post(service, "/offers", JSON.stringify(await sampleOffer([BOARD_ID])));
+    const other = await fetch(`${service.url}/api/v1/agreements/${BOARD_ID}`, {
       headers: { Authorization: `Bearer ${await supplierToken(service, "99000002")}` },
     });
     await expectProblem(other, 404, "not_found");

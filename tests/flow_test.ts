@@ -1,80 +1,19 @@
 import assert from "node:assert/strict";
 import {
-  Browser,
-  sampleOffer,
-  startTestService,
-  supplierToken,
-  type TestService,
-} from "./helpers/service.ts";
-
-const SUPPLIER = "99000001";
-const BOARD = { id: "41344", kvk: "01087061" };
-const OTHER_BOARD = { id: "13603", kvk: "01082181" };
-
-async function offer(
-  service: TestService,
-  body: unknown,
-  headers: Record<string, string> = {},
-): Promise<Response> {
-  return await fetch(`${service.url}/api/v1/offers`, {
-    method: "POST",
-    headers: {
-      Authorization: `Bearer ${await supplierToken(service, SUPPLIER)}`,
-      "Content-Type": "application/json",
-      ...headers,
-    },
-    body: JSON.stringify(body),
-  });
-}
-
-async function agreementStatus(service: TestService, board: string) {
-  const response = await fetch(`${service.url}/api/v1/agreements/${board}`, {
-    headers: { Authorization: `Bearer ${await supplierToken(service, SUPPLIER)}` },
-  });
-  assert.equal(response.status, 200);
-  return await response.json();
-}
-
-function versionFields(
-  status: { current: { version: number; oid: string; contentSha256: string } },
-) {
-  return {
-    version: String(status.current.version),
-    oid: status.current.oid,
-    contentSha256: status.current.contentSha256,
-  };
-}
-
-async function boardUser(
-  service: TestService,
-  board: { id: string; kvk: string },
-  mandates: Array<"beoordelen" | "ondertekenen">,
-  name = "Anna de Vries",
-): Promise<Browser> {
-  const browser = new Browser(service.url);
-  const landed = await browser.login({ organisation: board.kvk, name, mandates });
-  assert.equal(landed.status, 303, "the callback redirects after login");
-  await browser.page(`/boards/${board.id}`);
-  return browser;
-}
-
-async function acceptTerms(browser: Browser, board: string): Promise<void> {
-  const response = await browser.submit(`/boards/${board}/terms`, { accept: "on" });
-  assert.equal(response.status, 303);
-}
-
-function agreementPath(board: string, action = ""): string {
-  return `/boards/${board}/agreements/${SUPPLIER}${action ? `/${action}` : ""}`;
-}
-
-async function withService(fn: (service: TestService) => Promise<void>): Promise<void> {
-  const service = await startTestService();
-  try {
-    await fn(service);
-  } finally {
-    await service.close();
-  }
-}
+  acceptTerms,
+  agreementPath,
+  agreementStatus,
+  BOARD,
+  boardUser,
+  headOf,
+  offer,
+  offeredToBoard,
+  OTHER_BOARD,
+  SUPPLIER,
+  versionFields,
+  withService,
+} from "./helpers/board_flow.ts";
+import { Browser, sampleOffer } from "./helpers/service.ts";
 
 Deno.test("a supplier offers, a reviewer approves, a signatory signs, the overview shows it signed", () =>
   withService(async (service) => {
@@ -134,10 +73,7 @@ Deno.test("a signatory cannot sign a version that was not approved", () =>
 
 Deno.test("the wrong mandate is refused: a reviewer cannot sign, a signatory cannot approve", () =>
   withService(async (service) => {
-    await offer(service, await sampleOffer([BOARD.id]));
-    const reviewer = await boardUser(service, BOARD, ["beoordelen"]);
-    await acceptTerms(reviewer, BOARD.id);
-    const shown = versionFields(await agreementStatus(service, BOARD.id));
+    const { user: reviewer, shown } = await offeredToBoard(service, ["beoordelen"]);
     const signatory = await boardUser(service, BOARD, ["ondertekenen"], "Bram Jansen");
     assert.equal((await signatory.submit(agreementPath(BOARD.id, "approve"), shown)).status, 403);
     assert.equal((await reviewer.submit(agreementPath(BOARD.id, "approve"), shown)).status, 303);
@@ -186,10 +122,7 @@ Deno.test("signing a version that was superseded meanwhile is refused", () =>
 
 Deno.test("signing with content that differs from the approved version is refused", () =>
   withService(async (service) => {
-    await offer(service, await sampleOffer([BOARD.id]));
-    const both = await boardUser(service, BOARD, ["beoordelen", "ondertekenen"]);
-    await acceptTerms(both, BOARD.id);
-    const shown = versionFields(await agreementStatus(service, BOARD.id));
+    const { user: both, shown } = await offeredToBoard(service, ["beoordelen", "ondertekenen"]);
     await both.submit(agreementPath(BOARD.id, "approve"), shown);
     const forged = { ...shown, contentSha256: "0".repeat(64), confirm: "on" };
     assert.equal((await both.submit(agreementPath(BOARD.id, "sign"), forged)).status, 409);
@@ -198,10 +131,7 @@ Deno.test("signing with content that differs from the approved version is refuse
 
 Deno.test("two concurrent signatures of the same version: exactly one wins, the other gets 409", () =>
   withService(async (service) => {
-    await offer(service, await sampleOffer([BOARD.id]));
-    const reviewer = await boardUser(service, BOARD, ["beoordelen"]);
-    await acceptTerms(reviewer, BOARD.id);
-    const shown = versionFields(await agreementStatus(service, BOARD.id));
+    const { user: reviewer, shown } = await offeredToBoard(service, ["beoordelen"]);
     await reviewer.submit(agreementPath(BOARD.id, "approve"), shown);
     const first = await boardUser(service, BOARD, ["ondertekenen"], "Bram Jansen");
     const second = await boardUser(service, BOARD, ["ondertekenen"], "Chris Bakker");
@@ -219,10 +149,7 @@ Deno.test("two concurrent signatures of the same version: exactly one wins, the 
 
 Deno.test("rejecting without a reason is refused with a message and changes nothing", () =>
   withService(async (service) => {
-    await offer(service, await sampleOffer([BOARD.id]));
-    const reviewer = await boardUser(service, BOARD, ["beoordelen"]);
-    await acceptTerms(reviewer, BOARD.id);
-    const shown = versionFields(await agreementStatus(service, BOARD.id));
+    const { user: reviewer, shown } = await offeredToBoard(service, ["beoordelen"]);
     const head = await headOf(service);
     const response = await reviewer.submit(agreementPath(BOARD.id, "reject"), {
       ...shown,
@@ -289,10 +216,7 @@ Deno.test("pages ask for a login and render readable Dutch errors", () =>
 
 Deno.test("the offer, approval and signature each put a mail in the outbox", () =>
   withService(async (service) => {
-    await offer(service, await sampleOffer([BOARD.id]));
-    const both = await boardUser(service, BOARD, ["beoordelen", "ondertekenen"]);
-    await acceptTerms(both, BOARD.id);
-    const shown = versionFields(await agreementStatus(service, BOARD.id));
+    const { user: both, shown } = await offeredToBoard(service, ["beoordelen", "ondertekenen"]);
     await both.submit(agreementPath(BOARD.id, "approve"), shown);
     await both.submit(agreementPath(BOARD.id, "sign"), { ...shown, confirm: "on" });
     const outbox = await (await fetch(`${service.url}/dev/outbox`)).text();
@@ -303,10 +227,6 @@ Deno.test("the offer, approval and signature each put a mail in the outbox", () 
     assert.ok(outbox.includes(board));
     assert.ok(outbox.includes("privacy@schoolwijzer-demo.example"));
   }));
-
-async function headOf(service: TestService): Promise<string> {
-  return (await Deno.readTextFile(`${service.dir}/history.git/refs/heads/main`)).trim();
-}
 
 Deno.test("a supplier's page lists its agreements per board; another supplier is refused", () =>
   withService(async (service) => {

@@ -1,44 +1,24 @@
 import assert from "node:assert/strict";
 import { git, run } from "./helpers/git.ts";
 import {
-  Browser,
-  sampleOffer,
-  startTestService,
-  supplierToken,
-  type TestService,
-} from "./helpers/service.ts";
+  agreementStatus,
+  BOARD,
+  offer,
+  type ShownVersion,
+  SUPPLIER,
+  versionFields,
+} from "./helpers/board_flow.ts";
+import { Browser, sampleOffer, startTestService, type TestService } from "./helpers/service.ts";
 
-const SUPPLIER = "99000001";
-const BOARD = { id: "41344", kvk: "01087061" };
 const AGREEMENT = `agreements/${BOARD.id}/${SUPPLIER}`;
 
-async function offer(service: TestService, body: unknown): Promise<void> {
-  const response = await fetch(`${service.url}/api/v1/offers`, {
-    method: "POST",
-    headers: {
-      Authorization: `Bearer ${await supplierToken(service, SUPPLIER)}`,
-      "Content-Type": "application/json",
-    },
-    body: JSON.stringify(body),
-  });
-  assert.equal(response.status, 201, await response.text());
-}
-
-async function current(service: TestService) {
-  const response = await fetch(`${service.url}/api/v1/agreements/${BOARD.id}`, {
-    headers: { Authorization: `Bearer ${await supplierToken(service, SUPPLIER)}` },
-  });
-  const { current } = await response.json();
-  return {
-    version: String(current.version),
-    oid: current.oid,
-    contentSha256: current.contentSha256,
-  };
+async function current(service: TestService): Promise<ShownVersion> {
+  return versionFields(await agreementStatus(service, BOARD.id));
 }
 
 /** Makes a history with every kind of event, acted by people with awkward names. */
 async function makeHistory(service: TestService): Promise<void> {
-  await offer(service, await sampleOffer([BOARD.id]));
+  assert.equal((await offer(service, await sampleOffer([BOARD.id]))).status, 201);
   const person = new Browser(service.url);
   await person.login({
     organisation: BOARD.kvk,
@@ -54,7 +34,7 @@ async function makeHistory(service: TestService): Promise<void> {
   });
   const revised = await sampleOffer([BOARD.id]);
   revised.text += "\nAanvulling: meldtermijn 24 uur.\n";
-  await offer(service, revised);
+  assert.equal((await offer(service, revised)).status, 201);
   await person.submit(`${path}/approve`, await current(service));
   const signed = await person.submit(`${path}/sign`, { ...await current(service), confirm: "on" });
   assert.equal(signed.status, 303);

@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import {
+  Browser,
+  sampleOffer,
+  startTestService,
+  supplierToken,
+  type TestService,
+} from "./service.ts";
+
+/** The first demo supplier, which the flows offer as. */
+export const SUPPLIER = "99000001";
+/** A demo board without demo offers: Stichting Van Hall Larenstein. */
+export const BOARD = { id: "41344", kvk: "01087061" };
+/** Another demo board. */
+export const OTHER_BOARD = { id: "13603", kvk: "01082181" };
+
+/** The form fields that name one version, as the pages post them. */
+export interface ShownVersion extends Record<string, string> {
+  version: string;
+  oid: string;
+  contentSha256: string;
+}
+
+/** Runs `fn` against a fresh service and closes it afterwards. */
+export async function withService(fn: (service: TestService) => Promise<void>): Promise<void> {
+  const service = await startTestService();
+  try {
+    await fn(service);
+  } finally {
+    await service.close();
+  }
+}
+
+/** POSTs an offer through the supplier API as {@link SUPPLIER}. */
+export async function offer(
+  service: TestService,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return await fetch(`${service.url}/api/v1/offers`, {
+    method: "POST",
+    headers: {
+      Authorization: `Bearer ${await supplierToken(service, SUPPLIER)}`,
+      "Content-Type": "application/json",
+      ...headers,
+    },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+/** The supplier API's status of {@link SUPPLIER}'s agreement with a board. */
+export async function agreementStatus(service: TestService, board: string) {
+  const response = await fetch(`${service.url}/api/v1/agreements/${board}`, {
+    headers: { Authorization: `Bearer ${await supplierToken(service, SUPPLIER)}` },
+  });
+  assert.equal(response.status, 200);
+  return await response.json();
+}
+
+/** The fields naming the current version of an agreement status. */
+export function versionFields(
+  status: { current: { version: number; oid: string; contentSha256: string } },
+): ShownVersion {
+  return {
+    version: String(status.current.version),
+    oid: status.current.oid,
+    contentSha256: status.current.contentSha256,
+  };
+}
+
+/** A person of a board, logged in through the development broker, on the board's overview. */
+export async function boardUser(
+  service: TestService,
+  board: { id: string; kvk: string },
+  mandates: Array<"beoordelen" | "ondertekenen">,
+  name = "Anna de Vries",
+): Promise<Browser> {
+  const browser = new Browser(service.url);
+  const landed = await browser.login({ organisation: board.kvk, name, mandates });
+  assert.equal(landed.status, 303, "the callback redirects after login");
+  await browser.page(`/boards/${board.id}`);
+  return browser;
+}
+
+/** Accepts the terms of use for a board through its overview's form. */
+export async function acceptTerms(browser: Browser, board: string): Promise<void> {
+  const response = await browser.submit(`/boards/${board}/terms`, { accept: "on" });
+  assert.equal(response.status, 303);
+}
+
+/**
+ * The common start of a board flow: the sample is offered to {@link BOARD},
+ * a person with `mandates` logs in and accepts the terms of use.
+ */
+export async function offeredToBoard(
+  service: TestService,
+  mandates: Array<"beoordelen" | "ondertekenen">,
+): Promise<{ user: Browser; shown: ShownVersion }> {
+  assert.equal((await offer(service, await sampleOffer([BOARD.id]))).status, 201);
+  const user = await boardUser(service, BOARD, mandates);
+  await acceptTerms(user, BOARD.id);
+  return { user, shown: versionFields(await agreementStatus(service, BOARD.id)) };
+}
+
+/** The page path of {@link SUPPLIER}'s agreement with a board, or one of its actions. */
+export function agreementPath(board: string, action = ""): string {
+  return `/boards/${board}/agreements/${SUPPLIER}${action ? `/${action}` : ""}`;
+}
+
+/** The oid `refs/heads/main` points at in a service's history. */
+export async function headOf(service: TestService): Promise<string> {
+  return (await Deno.readTextFile(`${service.dir}/history.git/refs/heads/main`)).trim();
+}
