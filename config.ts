@@ -32,6 +32,9 @@ const Schema = z.object({
   AKKOORD_SERVICE_BEHEER: z.string().min(1).default(
     "urn:etoegang:DV:00000000000000000000:services:4",
   ),
+  AKKOORD_SERVICE_AUDIT: z.string().min(1).default(
+    "urn:etoegang:DV:00000000000000000000:services:5",
+  ),
 });
 
 /** The service's configuration, read once at start-up. */
@@ -51,7 +54,13 @@ export interface Config {
   };
   /** Null in development: a secret is then created in the data directory. */
   sessionSecret: string | null;
-  services: { beoordelen: string; ondertekenen: string; leverancier: string; beheer: string };
+  services: {
+    beoordelen: string;
+    ondertekenen: string;
+    leverancier: string;
+    beheer: string;
+    audit: string;
+  };
 }
 
 /** A configuration that cannot be used; the message names the variable. */
@@ -114,6 +123,7 @@ export function readConfig(env: Record<string, string | undefined>): Config {
       ondertekenen: v.AKKOORD_SERVICE_ONDERTEKENEN,
       leverancier: v.AKKOORD_SERVICE_LEVERANCIER,
       beheer: v.AKKOORD_SERVICE_BEHEER,
+      audit: v.AKKOORD_SERVICE_AUDIT,
     },
   };
 }

@@ -51,6 +51,7 @@ export async function loadDemoData(store: HistoryStore<State>, now: () => Date):
       mandates: [],
       supplier: true,
       admin: false,
+      auditor: false,
     };
     await store.transact((state) =>
       offerAgreement(state, {

@@ -9,6 +9,7 @@ import { IdempotencyIndex } from "./routes/idempotency.ts";
 import { createSessions } from "./routes/session.ts";
 import { createTokenVerifier } from "./routes/token_verifier.ts";
 import { openDiskStore } from "./store/disk_store.ts";
+import { openAccessTokens } from "./store/access_tokens.ts";
 import { openOutbox } from "./store/outbox.ts";
 import { loadOrCreateSecretFile, randomSecret } from "./store/secret_file.ts";
 
@@ -62,6 +63,10 @@ export async function startServer(
       compose: (commit, state) => mailsForCommit(commit, state, config.publicUrl),
     });
     const idempotency = await IdempotencyIndex.open(store, now);
+    const accessTokens = await openAccessTokens({
+      path: `${config.dataDir}/access_tokens.json`,
+      now,
+    });
     const secret = config.sessionSecret ??
       await loadOrCreateSecretFile(`${config.dataDir}/session_secret`, randomSecret);
     const sessions = createSessions({ secret, secure: config.publicUrl.startsWith("https://") });
@@ -108,6 +113,7 @@ export async function startServer(
       }),
       ...(devBroker ? { devBroker: devBroker.app } : {}),
       showOutbox: config.mode === "development",
+      accessTokens,
       log,
     });
     handler = app.fetch;

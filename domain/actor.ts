@@ -19,6 +19,8 @@ export interface Principal {
   supplier: boolean;
   /** The person administers the service. */
   admin: boolean;
+  /** The person audits the service and may clone its full history. */
+  auditor: boolean;
 }
 
 /** The evidence of who acted, as recorded in the history. Never a token. */

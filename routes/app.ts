@@ -3,6 +3,8 @@ import { HTTPException } from "hono/http-exception";
 import { ErrorPage, type ErrorStatus } from "../views/error_page.ts";
 import { OutboxPage } from "../views/outbox_page.ts";
 import { renderPage } from "../views/render.ts";
+import type { AccessTokens } from "../store/access_tokens.ts";
+import { createAccessTokensUi } from "./access_tokens_ui.ts";
 import { createApi } from "./api.ts";
 import { assetRoutes } from "./assets.ts";
 import type { IdempotencyIndex } from "./idempotency.ts";
@@ -24,6 +26,8 @@ export interface AppOptions {
   devBroker?: Hono;
   /** Show the local mail outbox at /dev/outbox. */
   showOutbox: boolean;
+  /** Personal access tokens of auditors and administrators, managed at /tokens. */
+  accessTokens: AccessTokens;
   /** Receives one structured line per request, and one per server error. */
   log?: (line: Record<string, unknown>) => void;
 }
@@ -82,6 +86,15 @@ export function createApp(options: AppOptions): Hono<{ Variables: { requestId: s
       })));
     });
   }
+  app.route(
+    "/",
+    createAccessTokensUi({
+      tokens: options.accessTokens,
+      sessions,
+      services,
+      publicUrl: options.publicUrl,
+    }),
+  );
   app.route("/", createUi(services, sessions));
 
   app.notFound(async (c) => {

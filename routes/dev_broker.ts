@@ -68,7 +68,7 @@ type AuthorizationRequest = z.infer<typeof AuthorizationRequest>;
 const LoginChoice = z.object({
   organisation: z.string(),
   name: z.string().trim().min(1).max(120),
-  mandate: z.array(z.enum(["beoordelen", "ondertekenen", "beheer"])),
+  mandate: z.array(z.enum(["beoordelen", "ondertekenen", "beheer", "auditor"])),
   assurance: z.enum(ASSURANCE_LEVELS),
 });
 type LoginChoice = z.infer<typeof LoginChoice>;
@@ -299,6 +299,7 @@ function serviceIdsOf(
     ids.push(services.ondertekenen);
   }
   if (choice.mandate.includes("beheer")) ids.push(services.beheer);
+  if (choice.mandate.includes("auditor")) ids.push(services.audit);
   return ids;
 }
 

@@ -58,6 +58,8 @@ const PrincipalSchema = z.object({
   mandates: z.array(z.enum(["beoordelen", "ondertekenen"])),
   supplier: z.boolean(),
   admin: z.boolean(),
+  // Sessions started before the auditor role existed stay valid until they end.
+  auditor: z.boolean().default(false),
 });
 
 const SessionSchema = z.object({

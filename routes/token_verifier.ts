@@ -81,6 +81,8 @@ export interface ServiceIds {
   ondertekenen: string;
   leverancier: string;
   beheer: string;
+  /** Auditors, who may clone the full history. */
+  audit: string;
 }
 
 /** Settings of a token verifier. */
@@ -214,6 +216,7 @@ function principalOf(payload: JWTPayload, context: MappingContext): Principal {
     mandates,
     supplier: serviceIds.includes(services.leverancier),
     admin: serviceIds.includes(services.beheer),
+    auditor: serviceIds.includes(services.audit),
   };
 }
 

@@ -57,6 +57,7 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
     if (principal.supplier && store.state.suppliers.has(principal.organisation)) {
       return c.redirect(`/suppliers/${principal.organisation}`, 303);
     }
+    if (principal.auditor) return c.redirect("/tokens", 303);
     throw new HTTPException(403, {
       message:
         `Uw organisatie (KvK ${principal.organisation}) is niet bekend als schoolbestuur of leverancier in Akkoord.`,
@@ -330,6 +331,7 @@ export function pageUser(state: State, principal: Principal): PageUser {
   const roles: string[] = [...principal.mandates];
   if (principal.supplier) roles.push("leverancier");
   if (principal.admin) roles.push("beheer");
+  if (principal.auditor) roles.push("auditor");
   return { name: principal.name, organisation, roles };
 }
 

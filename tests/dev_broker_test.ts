@@ -20,6 +20,7 @@ const SERVICES = {
   ondertekenen: "urn:etoegang:DV:00000001234567890000:services:2",
   leverancier: "urn:etoegang:DV:00000001234567890000:services:3",
   beheer: "urn:etoegang:DV:00000001234567890000:services:4",
+  audit: "urn:etoegang:DV:00000001234567890000:services:5",
 };
 
 interface TestSite {
@@ -486,6 +487,7 @@ const PRINCIPAL = {
   mandates: [],
   supplier: false,
   admin: false,
+  auditor: false,
 };
 
 Deno.test("secure sessions use the __Host- prefix and the Secure flag", async () => {

@@ -25,6 +25,7 @@ const SERVICES = {
   ondertekenen: "urn:etoegang:DV:00000001234567890000:services:2",
   leverancier: "urn:etoegang:DV:00000001234567890000:services:3",
   beheer: "urn:etoegang:DV:00000001234567890000:services:4",
+  audit: "urn:etoegang:DV:00000001234567890000:services:5",
 };
 
 function goodClaims(): JWTPayload {
@@ -82,6 +83,7 @@ Deno.test("token verifier against a JWKS served over HTTP", async (t) => {
         mandates: ["beoordelen", "ondertekenen"],
         supplier: false,
         admin: false,
+        auditor: false,
       });
     });
 

@@ -61,6 +61,7 @@ export function DevBrokerPage(props: DevBrokerPageProps): VNode {
             ${checkbox("beoordelen", "Beoordelen van verwerkersovereenkomsten")}
             ${checkbox("ondertekenen", "Ondertekenen (tekeningsbevoegd)")}
             ${checkbox("beheer", "Beheer van Akkoord")}
+            ${checkbox("auditor", "Controleren (auditor)")}
           </fieldset>
           <div class="utrecht-form-field utrecht-form-field--select">
             <label class="utrecht-form-label" for="assurance">Betrouwbaarheidsniveau</label>

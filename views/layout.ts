@@ -39,7 +39,7 @@ export function Layout(props: LayoutProps): VNode {
           Direct naar de inhoud
         </a>
         <${PageHeader} user=${props.user} csrf=${props.csrf} />
-        ${props.user ? html`<${MainNavigation} />` : null}
+        ${props.user ? html`<${MainNavigation} user=${props.user} />` : null}
         <main class="utrecht-page-body" id="inhoud">
           <div class="utrecht-page-body__content akkoord-main">${props.children}</div>
         </main>
@@ -85,7 +85,11 @@ function UserBox(props: { user: PageUser; csrf?: string }): VNode {
   `;
 }
 
-function MainNavigation(): VNode {
+// Only auditors and administrators may clone the history, so only they manage access tokens.
+const TOKEN_HOLDER_ROLES = new Set(["auditor", "beheer"]);
+
+function MainNavigation(props: { user: PageUser }): VNode {
+  const tokenHolder = props.user.roles.some((role) => TOKEN_HOLDER_ROLES.has(role));
   return html`
     <nav class="utrecht-nav-bar akkoord-nav" aria-label="Hoofdmenu">
       <div class="utrecht-nav-bar__content">
@@ -93,6 +97,13 @@ function MainNavigation(): VNode {
           <li class="utrecht-nav-list__item">
             <a class="utrecht-link utrecht-nav-list__link" href="/">Overzicht</a>
           </li>
+          ${tokenHolder
+            ? html`
+              <li class="utrecht-nav-list__item">
+                <a class="utrecht-link utrecht-nav-list__link" href="/tokens">Toegangssleutels</a>
+              </li>
+            `
+            : null}
         </ul>
       </div>
     </nav>

@@ -78,7 +78,7 @@ export async function brokerSignedToken(
 export interface LoginChoice {
   organisation: string;
   name: string;
-  mandates: Array<"beoordelen" | "ondertekenen" | "beheer">;
+  mandates: Array<"beoordelen" | "ondertekenen" | "beheer" | "auditor">;
   assurance?: "loa2" | "loa2plus" | "loa3" | "loa4";
 }
 
