@@ -1,6 +1,11 @@
 import { z } from "zod";
 
 const flag = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+const kvkList = z.string().regex(
+  /^\s*(\d{8}(\s*,\s*\d{8})*)?\s*$/,
+  "a comma-separated list of 8-digit KvK numbers",
+)
+  .transform((v) => v.split(",").map((item) => item.trim()).filter(Boolean));
 const url = z.url({ protocol: /^https?$/ }).transform((v) => v.replace(/\/+$/, ""));
 
 /**
@@ -32,10 +37,15 @@ const Schema = z.object({
   AKKOORD_SERVICE_BEHEER: z.string().min(1).default(
     "urn:etoegang:DV:00000000000000000000:services:4",
   ),
+  AKKOORD_ADMIN_ORGANISATIONS: kvkList.optional(),
+  AKKOORD_AUDITOR_ORGANISATIONS: kvkList.optional(),
   AKKOORD_SERVICE_AUDIT: z.string().min(1).default(
     "urn:etoegang:DV:00000000000000000000:services:5",
   ),
 });
+
+/** The demo organisation that runs the service, for admins and auditors in development. */
+export const DEMO_OPERATOR_KVK = "99000000";
 
 /** The service's configuration, read once at start-up. */
 export interface Config {
@@ -52,6 +62,8 @@ export interface Config {
     jwksUrl: string;
     minAssurance: "loa2" | "loa2plus" | "loa3" | "loa4";
   };
+  /** KvK numbers whose people may be admin or auditor (with the ServiceID for it). */
+  operators: { admin: string[]; auditor: string[] };
   /** Null in development: a secret is then created in the data directory. */
   sessionSecret: string | null;
   services: {
@@ -116,6 +128,10 @@ export function readConfig(env: Record<string, string | undefined>): Config {
       clientId: v.AKKOORD_OIDC_CLIENT_ID,
       jwksUrl: v.AKKOORD_OIDC_JWKS_URL ?? `${issuer}/jwks`,
       minAssurance: v.AKKOORD_MIN_ASSURANCE,
+    },
+    operators: {
+      admin: v.AKKOORD_ADMIN_ORGANISATIONS ?? (devLogin ? [DEMO_OPERATOR_KVK] : []),
+      auditor: v.AKKOORD_AUDITOR_ORGANISATIONS ?? (devLogin ? [DEMO_OPERATOR_KVK] : []),
     },
     sessionSecret: v.AKKOORD_SESSION_SECRET ?? null,
     services: {

@@ -1,4 +1,4 @@
-import { type Config, readConfig } from "./config.ts";
+import { type Config, DEMO_OPERATOR_KVK, readConfig } from "./config.ts";
 import { loadDemoData } from "./demo_data.ts";
 import { mailsForCommit } from "./domain/mail.ts";
 import { stateProjection } from "./domain/projection.ts";
@@ -76,6 +76,7 @@ export async function startServer(
       jwksUrl: new URL(config.oidc.jwksUrl),
       minAssurance: config.oidc.minAssurance,
       services: config.services,
+      operators: config.operators,
       currentDate: now,
     });
     const devBroker = config.devLogin
@@ -96,6 +97,7 @@ export async function startServer(
             name: s.name,
             kind: "supplier" as const,
           })),
+          { kvk: DEMO_OPERATOR_KVK, name: "Akkoord-beheer (demo)", kind: "operator" as const },
         ],
       })
       : undefined;

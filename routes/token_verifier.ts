@@ -97,6 +97,12 @@ export interface TokenVerifierOptions {
   claims?: Partial<ClaimNames>;
   services: ServiceIds;
   /**
+   * KvK numbers whose people may hold the admin or auditor role. Any
+   * organisation can grant its own people any eHerkenning service, so the
+   * ServiceID alone never makes someone an admin or auditor.
+   */
+  operators?: { admin: string[]; auditor: string[] };
+  /**
    * Broker-specific assurance values mapped to levels. The four eHerkenning URNs
    * are always understood; any other value is refused.
    */
@@ -208,15 +214,17 @@ function principalOf(payload: JWTPayload, context: MappingContext): Principal {
   const mandates: Mandate[] = [];
   if (serviceIds.includes(services.beoordelen)) mandates.push("beoordelen");
   if (serviceIds.includes(services.ondertekenen)) mandates.push("ondertekenen");
+  const organisation = organisationOf(payload[claims.organisation], claims.organisation);
+  const operators = context.options.operators ?? { admin: [], auditor: [] };
   return {
     subject,
     name: nameOf(payload[claims.name], subject),
-    organisation: organisationOf(payload[claims.organisation], claims.organisation),
+    organisation,
     assurance: ASSURANCE_URN_PREFIX + assurance,
     mandates,
     supplier: serviceIds.includes(services.leverancier),
-    admin: serviceIds.includes(services.beheer),
-    auditor: serviceIds.includes(services.audit),
+    admin: serviceIds.includes(services.beheer) && operators.admin.includes(organisation),
+    auditor: serviceIds.includes(services.audit) && operators.auditor.includes(organisation),
   };
 }
 

@@ -1,3 +1,4 @@
+import { DEMO_OPERATOR_KVK } from "../config.ts";
 import assert from "node:assert/strict";
 import {
   acceptTerms,
@@ -252,7 +253,11 @@ Deno.test("an administrator sees every board and may read, but not decide for, a
   withService(async (service) => {
     await offer(service, await sampleOffer([BOARD.id]));
     const admin = new Browser(service.url);
-    await admin.login({ organisation: "99000002", name: "Ada Beheer", mandates: ["beheer"] });
+    await admin.login({
+      organisation: DEMO_OPERATOR_KVK,
+      name: "Ada Beheer",
+      mandates: ["beheer"],
+    });
     assert.equal((await admin.request("/")).headers.get("Location"), "/admin");
     const overview = await admin.page("/admin");
     assert.equal(overview.status, 200);
@@ -268,4 +273,15 @@ Deno.test("logging out ends the session", () =>
     const out = await user.submit("/logout", {});
     assert.equal(out.status, 303);
     assert.equal((await user.page(`/boards/${BOARD.id}`)).status, 401);
+  }));
+
+Deno.test("the admin and auditor services count only for the configured operator organisations", () =>
+  withService(async (service) => {
+    const supplier = new Browser(service.url);
+    await supplier.login({ organisation: SUPPLIER, name: "Eve", mandates: ["beheer", "auditor"] });
+    assert.equal((await supplier.page("/admin")).status, 403);
+    assert.equal((await supplier.page("/tokens")).status, 403);
+    const board = new Browser(service.url);
+    await board.login({ organisation: BOARD.kvk, name: "Eve", mandates: ["beheer"] });
+    assert.equal((await board.page(`/boards/${OTHER_BOARD.id}`)).status, 403);
   }));

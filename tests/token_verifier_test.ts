@@ -201,7 +201,16 @@ Deno.test("token verifier against a JWKS served over HTTP", async (t) => {
         "urn:etoegang:core:ServiceID": [SERVICES.leverancier, SERVICES.beheer, "urn:other"],
       };
       const many = await verifier.verify(await signToken(key, list));
-      assert.deepEqual([many.mandates, many.supplier, many.admin], [[], true, true]);
+      assert.deepEqual(
+        [many.mandates, many.supplier, many.admin],
+        [[], true, false],
+        "the beheer service alone does not make an admin",
+      );
+      const operated = createTokenVerifier({
+        ...base,
+        operators: { admin: ["01234567"], auditor: [] },
+      });
+      assert.equal((await operated.verify(await signToken(key, list))).admin, true);
 
       const bad = { ...goodClaims(), "urn:etoegang:core:ServiceID": [1, 2] };
       assert.equal(await codeOf(verifyWith(key, bad)), "token_invalid");

@@ -6,7 +6,7 @@ import { Layout } from "./layout.ts";
 export interface DevBrokerOrganisation {
   kvk: string;
   name: string;
-  kind: "board" | "supplier";
+  kind: "board" | "supplier" | "operator";
 }
 
 /** What the development login page shows. */
@@ -29,6 +29,7 @@ const ASSURANCE_CHOICES = [
 export function DevBrokerPage(props: DevBrokerPageProps): VNode {
   const boards = props.organisations.filter((organisation) => organisation.kind === "board");
   const suppliers = props.organisations.filter((organisation) => organisation.kind === "supplier");
+  const operators = props.organisations.filter((organisation) => organisation.kind === "operator");
   return html`
     <${Layout} title="Ontwikkel-inlog">
       <h1 class="utrecht-heading-1">Inloggen voor ontwikkeling</h1>
@@ -45,6 +46,7 @@ export function DevBrokerPage(props: DevBrokerPageProps): VNode {
             <select class="utrecht-select utrecht-select--html-select" id="organisation"
               name="organisation" required>
               ${optionGroup("Schoolbesturen", boards)} ${optionGroup("Leveranciers", suppliers)}
+              ${optionGroup("Beheer en controle", operators)}
             </select>
           </div>
           <div class="utrecht-form-field utrecht-form-field--text">
