@@ -18,6 +18,10 @@ Deno.test("a bad value stops start-up with a message naming the variable", () =>
   assert.throws(() => readConfig({ AKKOORD_MIN_ASSURANCE: "loa9" }), /AKKOORD_MIN_ASSURANCE/);
   assert.throws(() => readConfig({ AKKOORD_DEV_LOGIN: "yes" }), /AKKOORD_DEV_LOGIN/);
   assert.throws(() => readConfig({ AKKOORD_PUBLIC_URL: "ftp://x" }), /AKKOORD_PUBLIC_URL/);
+  assert.throws(
+    () => readConfig({ AKKOORD_ADMIN_ORGANISATIONS: "1234567" }),
+    /AKKOORD_ADMIN_ORGANISATIONS/,
+  );
 });
 
 Deno.test("production mode refuses the development login, demo data and missing secrets", () => {
@@ -45,6 +49,13 @@ Deno.test("production mode refuses the development login, demo data and missing 
   );
   const { AKKOORD_DEV_LOGIN: _a, AKKOORD_DEMO_DATA: _b, ...defaults } = production;
   assert.equal(readConfig(defaults).devLogin, false, "production turns the development login off");
+  assert.deepEqual(readConfig(defaults).operators, { admin: [], auditor: [] });
+  const operated = readConfig({
+    ...production,
+    AKKOORD_ADMIN_ORGANISATIONS: "01234567, 07654321",
+    AKKOORD_AUDITOR_ORGANISATIONS: "00000001",
+  });
+  assert.deepEqual(operated.operators, { admin: ["01234567", "07654321"], auditor: ["00000001"] });
 });
 
 Deno.test("the service refuses to start on a bad variable and says which", async () => {
