@@ -1,5 +1,6 @@
 import { type Config, DEMO_OPERATOR_KVK, readConfig } from "./config.ts";
 import { loadDemoData } from "./demo_data.ts";
+import { describeRepository, HISTORY_README_PATH } from "./domain/history_readme.ts";
 import { mailsForCommit } from "./domain/mail.ts";
 import { stateProjection } from "./domain/projection.ts";
 import { createApp } from "./routes/app.ts";
@@ -21,7 +22,8 @@ export interface Server {
   close(): Promise<void>;
 }
 
-const COMMITTER = { name: "Akkoord", email: "history@akkoord.invalid" };
+/** The service as the history records it: the committer of every commit. */
+export const COMMITTER = { name: "Akkoord", email: "history@akkoord.invalid" };
 
 /**
  * Opens the history, builds the app and serves it. With port 0 a free port
@@ -56,6 +58,9 @@ export async function startServer(
   const config = readConfig({ AKKOORD_PORT: String(port), ...env, ...portOverride(env, port) });
 
   try {
+    const head = store.head();
+    const readme = head === null ? null : await store.readFile(head, HISTORY_README_PATH);
+    await store.transact(() => describeRepository({ readme }, now()));
     if (config.demoData) await loadDemoData(store, now);
     const outbox = await openOutbox({
       dir: `${config.dataDir}/outbox`,

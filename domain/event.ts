@@ -10,7 +10,9 @@ export type EventKind =
   | "approved"
   | "rejected"
   | "signed"
-  | "withdrawn";
+  | "withdrawn"
+  | "readme-updated"
+  | "key-rotated";
 
 /** The options of one event's commit. */
 export interface EventOptions {

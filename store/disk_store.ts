@@ -25,8 +25,15 @@ import {
 } from "./git_objects.ts";
 import { formatMessage, parseMessage } from "./commit_message.ts";
 import { identLine, parseIdentLine } from "./identity.ts";
-import { allowedSignersLine, type SigningKey, signSshsig } from "./sshsig.ts";
-import { loadOrCreateSigningKey } from "./signing_key.ts";
+import { allowedSignersLine, type SigningKey, signSshsig, sshPublicKey } from "./sshsig.ts";
+import {
+  activateNextSigningKey,
+  createNextSigningKey,
+  loadOrCreateSigningKey,
+  rotatedAllowedSigners,
+  settleSigningKey,
+  signersTimestamp,
+} from "./signing_key.ts";
 import { acquireDataLock, type DataLock } from "./data_lock.ts";
 import { ObjectDatabase } from "./object_database.ts";
 import { lockRef, readRef } from "./ref_file.ts";
@@ -48,6 +55,56 @@ export interface DiskStoreOptions<S> {
   /** The service identity recorded as committer of every commit. */
   committer: Identity;
 }
+
+/** What a key rotation did. */
+export interface KeyRotation {
+  /** The commit that records it. */
+  oid: string;
+  /** The OpenSSH public keys, `ssh-ed25519 AAAA...`. */
+  retiredKey: string;
+  activeKey: string;
+  /** When the new key became valid, as allowed_signers writes it. */
+  validAfter: string;
+  at: Date;
+  /** keys/allowed_signers after the rotation. */
+  allowedSigners: string;
+}
+
+/** Options of {@link rotateSigningKey}. */
+export interface RotateKeyOptions {
+  /** The commit that records the rotation; the store adds keys/allowed_signers to its files. */
+  describe: (rotation: Omit<KeyRotation, "oid" | "allowedSigners">) => CommitRequest;
+  now?: () => Date;
+}
+
+/**
+ * Opens the data directory (refused while another process holds it, such as
+ * the running service), rotates its signing key and closes it again.
+ */
+export async function rotateSigningKey(
+  options: RotateKeyOptions & { dir: string; committer: Identity },
+): Promise<KeyRotation> {
+  await Deno.stat(`${options.dir}/history.git`).catch(() => {
+    throw new Error(`Cannot rotate the signing key: "${options.dir}" holds no history`);
+  });
+  const store = await openDiskStore({
+    dir: options.dir,
+    projection: NO_PROJECTION,
+    committer: options.committer,
+  });
+  try {
+    return await (store as DiskStore<null>).rotateKey(options);
+  } finally {
+    await store.close();
+  }
+}
+
+const NO_PROJECTION: Projection<null> = {
+  empty: () => null,
+  wants: () => false,
+  apply: () => {},
+  setHead: () => {},
+};
 
 /** Path of the public keys in every tree. */
 export const ALLOWED_SIGNERS_PATH = "keys/allowed_signers";
@@ -72,6 +129,7 @@ export async function openDiskStore<S>(options: DiskStoreOptions<S>): Promise<Hi
     await removeCrashLeftovers(gitdir);
     const store = new DiskStore(options, { gitdir, key, lock });
     await store.reload();
+    await store.settleSigningKey();
     return store;
   } catch (error) {
     lock.release();
@@ -213,6 +271,68 @@ class DiskStore<S> implements HistoryStore<S> {
     this.#head = head;
     this.#tree = tree;
     this.#state = state;
+  }
+
+  /** Finishes or abandons a key rotation a crash interrupted; refuses a retired key. */
+  async settleSigningKey(): Promise<void> {
+    this.#useKey(await settleSigningKey(this.#keyPath(), this.#key, this.#signers));
+  }
+
+  /**
+   * Replaces the signing key: the new key signs one commit that retires the
+   * old key in keys/allowed_signers (valid-before one second before the
+   * commit) and lists the new one (valid-after the commit's time). The new
+   * key file becomes active only after that commit is durable.
+   */
+  async rotateKey(options: RotateKeyOptions): Promise<KeyRotation> {
+    if (this.#head === null || this.#signers === null) {
+      throw new Error(`Cannot rotate the signing key of "${this.#gitdir}": the history is empty`);
+    }
+    const at = await this.#rotationTime(options.now ?? (() => new Date()));
+    const retired = this.#key;
+    const next = await createNextSigningKey(this.#keyPath());
+    const signers = rotatedAllowedSigners(this.#signers, retired.publicKey, next.publicKey, at);
+    const rotation = {
+      retiredKey: sshPublicKey(retired.publicKey),
+      activeKey: sshPublicKey(next.publicKey),
+      validAfter: signersTimestamp(at),
+      at,
+    };
+    const request = options.describe(rotation);
+    const files = new Map(request.files).set(ALLOWED_SIGNERS_PATH, utf8(signers));
+    this.#useKey(next);
+    let oid: string | null;
+    try {
+      ({ oid } = await this.transact(() => ({ commit: { ...request, at, files }, result: null })));
+    } catch (error) {
+      this.#useKey(retired);
+      throw error;
+    }
+    await activateNextSigningKey(this.#keyPath());
+    return { ...rotation, oid: oid ?? "", allowedSigners: signers };
+  }
+
+  /** A rotation time after the head commit's, so no old-key commit falls after it. */
+  async #rotationTime(now: () => Date): Promise<Date> {
+    const head = parseCommit(await this.#objects.readTyped(this.#head!, "commit"));
+    const earliest = (parseIdentLine(head.committer).at.getTime() / 1000 + 1) * 1000;
+    const wait = earliest - now().getTime();
+    if (wait > 5000) {
+      throw new Error(
+        `Cannot rotate the signing key: the last commit is dated ${wait} ms in the future`,
+      );
+    }
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    return now();
+  }
+
+  #useKey(key: SigningKey): void {
+    this.#key = key;
+    this.#signerLine = allowedSignersLine(key.publicKey);
+  }
+
+  #keyPath(): string {
+    return `${this.#options.dir}/signing_key`;
   }
 
   async #transactNow<T>(decide: (state: S) => Decision<T>) {
@@ -367,7 +487,8 @@ function toCommitInfo(oid: string, commit: ReturnType<typeof parseCommit>): Comm
 
 function withLine(text: string | null, line: string): string {
   if (text === null || text === "") return line;
-  if (text.split("\n").includes(line.trimEnd())) return text;
+  const key = line.trimEnd().split(" ").slice(-2).join(" ");
+  if (text.split("\n").some((listed) => listed.trimEnd().endsWith(` ${key}`))) return text;
   return text.endsWith("\n") ? text + line : `${text}\n${line}`;
 }
 

@@ -4,13 +4,15 @@
  * Format: https://github.com/openssh/openssh-portable/blob/master/PROTOCOL.key
  */
 import { Buffer } from "node:buffer";
-import { writeFileDurably } from "./durable_file.ts";
+import { dirname } from "node:path";
+import { syncDirectory, writeFileDurably } from "./durable_file.ts";
 import {
   armor,
   concat,
   publicKeyBlob,
   SIGNER_PRINCIPAL,
   type SigningKey,
+  sshPublicKey,
   sshString,
   uint32,
   unarmor,
@@ -56,6 +58,104 @@ export async function generateSigningKey(): Promise<{ key: SigningKey; file: str
   const publicKey = fromBase64Url(jwk.x ?? "");
   const privateKey = await importPrivateKey(seed, publicKey);
   return { key: { privateKey, publicKey }, file: encodeOpenSshKey(seed, publicKey) };
+}
+
+/** Where the next key waits while a rotation is under way: `<key path>.next`. */
+export function nextKeyPath(path: string): string {
+  return `${path}.next`;
+}
+
+/**
+ * Starts a rotation: writes a new key to {@link nextKeyPath} (mode 0600,
+ * durably), replacing one an abandoned rotation left there.
+ */
+export async function createNextSigningKey(path: string): Promise<SigningKey> {
+  const { key, file } = await generateSigningKey();
+  await writeFileDurably(nextKeyPath(path), encoder.encode(file), 0o600);
+  return key;
+}
+
+/**
+ * Ends a rotation whose commit is durable: the next key is renamed over the
+ * key file and the directory flushed. The retired private key is gone.
+ */
+export async function activateNextSigningKey(path: string): Promise<void> {
+  await Deno.rename(nextKeyPath(path), path);
+  await syncDirectory(dirname(path));
+}
+
+/**
+ * The key to sign with, given the allowed_signers at head. A rotation that a
+ * crash interrupted is finished when its commit landed (allowed_signers lists
+ * the next key as active) and abandoned otherwise. Refuses a key that
+ * allowed_signers retired, whose signatures would not verify.
+ */
+export async function settleSigningKey(
+  path: string,
+  key: SigningKey,
+  allowedSigners: string | null,
+): Promise<SigningKey> {
+  const next = await loadSigningKey(nextKeyPath(path)).catch((error) => {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  });
+  if (next !== null && allowedSigners !== null && keyState(allowedSigners, next) === "active") {
+    await activateNextSigningKey(path);
+    return next;
+  }
+  if (next !== null) await Deno.remove(nextKeyPath(path));
+  if (allowedSigners !== null && keyState(allowedSigners, key) === "retired") {
+    throw new Error(
+      `Cannot use signing key "${path}": keys/allowed_signers retired it (valid-before), ` +
+        "so its signatures would not verify; restore the active key",
+    );
+  }
+  return key;
+}
+
+/**
+ * allowed_signers after a rotation at `at`: every line of the retired key
+ * gets `valid-before` one second before `at` (both bounds are inclusive in
+ * ssh-keygen), and a line for the active key `valid-after` `at` is added.
+ */
+export function rotatedAllowedSigners(
+  text: string,
+  retired: Uint8Array,
+  active: Uint8Array,
+  at: Date,
+): string {
+  const retiredKey = sshPublicKey(retired);
+  const before = signersTimestamp(new Date(at.getTime() - 1000));
+  const lines = text.split("\n").filter((line) => line.trim() !== "").map((line) => {
+    if (!listsKey(line, retiredKey) || /valid-before=/i.test(line)) return line;
+    const [principals, options, ...rest] = line.trim().split(/\s+/);
+    if (options === undefined || options.startsWith("ssh-")) {
+      return [principals, `valid-before="${before}"`, options, ...rest].join(" ");
+    }
+    return [principals, `${options},valid-before="${before}"`, ...rest].join(" ");
+  });
+  const after = signersTimestamp(at);
+  lines.push(
+    `${SIGNER_PRINCIPAL} namespaces="git",valid-after="${after}" ${sshPublicKey(active)}`,
+  );
+  return lines.join("\n") + "\n";
+}
+
+/** A time as allowed_signers writes it: `YYYYMMDDhhmmssZ`, UTC. */
+export function signersTimestamp(at: Date): string {
+  return at.toISOString().replace(/\.\d+Z$/, "Z").replace(/[-:T]/g, "");
+}
+
+function keyState(allowedSigners: string, key: SigningKey): "active" | "retired" | "absent" {
+  const lines = allowedSigners.split("\n").filter((line) =>
+    listsKey(line, sshPublicKey(key.publicKey))
+  );
+  if (lines.length === 0) return "absent";
+  return lines.some((line) => !/valid-before=/i.test(line)) ? "active" : "retired";
+}
+
+function listsKey(line: string, publicKey: string): boolean {
+  return ` ${line.trim()} `.includes(` ${publicKey} `);
 }
 
 function encodeOpenSshKey(seed: Uint8Array, publicKey: Uint8Array): string {
