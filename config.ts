@@ -7,6 +7,25 @@ const kvkList = z.string().regex(
 )
   .transform((v) => v.split(",").map((item) => item.trim()).filter(Boolean));
 const url = z.url({ protocol: /^https?$/ }).transform((v) => v.replace(/\/+$/, ""));
+const level = z.enum(["loa2", "loa2plus", "loa3", "loa4"]);
+const claimName = z.string().trim().min(1);
+// `value=loa3,other=loa4`; a value may itself hold "=", so the last one separates.
+const assuranceAliases = z.string().transform((text, context) => {
+  const aliases: Record<string, z.infer<typeof level>> = {};
+  for (const item of text.split(",").map((part) => part.trim()).filter(Boolean)) {
+    const at = item.lastIndexOf("=");
+    const parsed = level.safeParse(item.slice(at + 1).trim());
+    if (at <= 0 || !parsed.success) {
+      context.addIssue({
+        code: "custom",
+        message: `"${item}" is not value=level with level loa2, loa2plus, loa3 or loa4`,
+      });
+      return z.NEVER;
+    }
+    aliases[item.slice(0, at).trim()] = parsed.data;
+  }
+  return aliases;
+});
 
 /**
  * Every configuration variable, its default and its meaning. The README's
@@ -23,7 +42,15 @@ const Schema = z.object({
   AKKOORD_OIDC_ISSUER: url.optional(),
   AKKOORD_OIDC_CLIENT_ID: z.string().min(1).default("akkoord"),
   AKKOORD_OIDC_JWKS_URL: url.optional(),
-  AKKOORD_MIN_ASSURANCE: z.enum(["loa2", "loa2plus", "loa3", "loa4"]).default("loa3"),
+  AKKOORD_MIN_ASSURANCE: level.default("loa3"),
+  AKKOORD_OIDC_USERINFO: flag.optional(),
+  AKKOORD_ASSURANCE_ALIASES: assuranceAliases.optional(),
+  AKKOORD_CLAIM_ORGANISATION: claimName.default("urn:etoegang:core:LegalSubjectID"),
+  AKKOORD_CLAIM_ORGANISATION_TYPE: claimName.default("namequalifier"),
+  AKKOORD_CLAIM_ACTING_SUBJECT: claimName.default("urn:etoegang:core:ActingSubjectID"),
+  AKKOORD_CLAIM_NAME: claimName.default("name"),
+  AKKOORD_CLAIM_ASSURANCE: claimName.default("acr"),
+  AKKOORD_CLAIM_SERVICE_IDS: claimName.default("urn:etoegang:core:ServiceID"),
   AKKOORD_SESSION_SECRET: z.string().min(32).optional(),
   AKKOORD_SERVICE_BEOORDELEN: z.string().min(1).default(
     "urn:etoegang:DV:00000000000000000000:services:1",
@@ -42,6 +69,10 @@ const Schema = z.object({
   AKKOORD_SERVICE_AUDIT: z.string().min(1).default(
     "urn:etoegang:DV:00000000000000000000:services:5",
   ),
+  AKKOORD_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
+  AKKOORD_SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(7 * 24).default(8),
+  AKKOORD_RATE_LIMIT_LOGIN_PER_MINUTE: z.coerce.number().int().min(1).default(60),
+  AKKOORD_RATE_LIMIT_TOKEN_PER_MINUTE: z.coerce.number().int().min(1).default(300),
 });
 
 /** The demo organisation that runs the service, for admins and auditors in development. */
@@ -61,11 +92,28 @@ export interface Config {
     clientId: string;
     jwksUrl: string;
     minAssurance: "loa2" | "loa2plus" | "loa3" | "loa4";
+    /** `always`: read userinfo at every login; else only when the ID token lacks claims. */
+    userinfo: "always" | "when_needed";
+    /** Broker-specific assurance values and the level each means. */
+    assuranceAliases: Record<string, "loa2" | "loa2plus" | "loa3" | "loa4">;
+    /** The top-level claim holding each fact; names with dots are read literally. */
+    claims: {
+      organisation: string;
+      organisationType: string;
+      actingSubject: string;
+      name: string;
+      assurance: string;
+      serviceIds: string;
+    };
   };
   /** KvK numbers whose people may be admin or auditor (with the ServiceID for it). */
   operators: { admin: string[]; auditor: string[] };
   /** Null in development: a secret is then created in the data directory. */
   sessionSecret: string | null;
+  /** When a browser session ends: idle for `idleMinutes`, or `maxHours` after login. */
+  session: { idleMinutes: number; maxHours: number };
+  /** Requests per minute per client address at the login and token endpoints. */
+  rateLimits: { loginPerMinute: number; tokenPerMinute: number };
   services: {
     beoordelen: string;
     ondertekenen: string;
@@ -128,12 +176,30 @@ export function readConfig(env: Record<string, string | undefined>): Config {
       clientId: v.AKKOORD_OIDC_CLIENT_ID,
       jwksUrl: v.AKKOORD_OIDC_JWKS_URL ?? `${issuer}/jwks`,
       minAssurance: v.AKKOORD_MIN_ASSURANCE,
+      userinfo: v.AKKOORD_OIDC_USERINFO ? "always" : "when_needed",
+      assuranceAliases: v.AKKOORD_ASSURANCE_ALIASES ?? {},
+      claims: {
+        organisation: v.AKKOORD_CLAIM_ORGANISATION,
+        organisationType: v.AKKOORD_CLAIM_ORGANISATION_TYPE,
+        actingSubject: v.AKKOORD_CLAIM_ACTING_SUBJECT,
+        name: v.AKKOORD_CLAIM_NAME,
+        assurance: v.AKKOORD_CLAIM_ASSURANCE,
+        serviceIds: v.AKKOORD_CLAIM_SERVICE_IDS,
+      },
     },
     operators: {
       admin: v.AKKOORD_ADMIN_ORGANISATIONS ?? (devLogin ? [DEMO_OPERATOR_KVK] : []),
       auditor: v.AKKOORD_AUDITOR_ORGANISATIONS ?? (devLogin ? [DEMO_OPERATOR_KVK] : []),
     },
     sessionSecret: v.AKKOORD_SESSION_SECRET ?? null,
+    session: {
+      idleMinutes: v.AKKOORD_SESSION_IDLE_MINUTES,
+      maxHours: v.AKKOORD_SESSION_MAX_HOURS,
+    },
+    rateLimits: {
+      loginPerMinute: v.AKKOORD_RATE_LIMIT_LOGIN_PER_MINUTE,
+      tokenPerMinute: v.AKKOORD_RATE_LIMIT_TOKEN_PER_MINUTE,
+    },
     services: {
       beoordelen: v.AKKOORD_SERVICE_BEOORDELEN,
       ondertekenen: v.AKKOORD_SERVICE_ONDERTEKENEN,

@@ -1,5 +1,6 @@
 import { type Config, DEMO_OPERATOR_KVK, readConfig } from "./config.ts";
 import { loadDemoData } from "./demo_data.ts";
+import type { Principal } from "./domain/actor.ts";
 import { describeRepository, HISTORY_README_PATH } from "./domain/history_readme.ts";
 import { mailsForCommit } from "./domain/mail.ts";
 import { stateProjection } from "./domain/projection.ts";
@@ -7,11 +8,13 @@ import { createApp } from "./routes/app.ts";
 import { createAuthRoutes } from "./routes/auth_routes.ts";
 import { createDevBroker } from "./routes/dev_broker.ts";
 import { IdempotencyIndex } from "./routes/idempotency.ts";
-import { createSessions } from "./routes/session.ts";
+import { type RouteEntry, routeList } from "./routes/route_list.ts";
+import { createSessions, parseSessionPrincipal } from "./routes/session.ts";
 import { createTokenVerifier } from "./routes/token_verifier.ts";
 import { openDiskStore } from "./store/disk_store.ts";
 import { openAccessTokens } from "./store/access_tokens.ts";
 import { openOutbox } from "./store/outbox.ts";
+import { openSessionRecords, type SessionRecords } from "./store/session_records.ts";
 import { loadOrCreateSecretFile, randomSecret } from "./store/secret_file.ts";
 
 /** A running Akkoord service. */
@@ -19,6 +22,8 @@ export interface Server {
   /** Where it listens, e.g. `http://127.0.0.1:8000`. */
   url: string;
   config: Config;
+  /** Every route the app answers (method and path pattern), middleware left out. */
+  routes: RouteEntry[];
   close(): Promise<void>;
 }
 
@@ -35,8 +40,10 @@ export async function startServer(
 ): Promise<Server> {
   const now = options.now ?? (() => new Date());
   const log = options.log ?? writeLogLine;
-  let handler: (request: Request) => Response | Promise<Response> = () =>
-    new Response("Starting", { status: 503 });
+  let handler: (
+    request: Request,
+    info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+  ) => Response | Promise<Response> = () => new Response("Starting", { status: 503 });
   const preliminary = readConfig(env);
   const store = await openDiskStore({
     dir: preliminary.dataDir,
@@ -49,13 +56,15 @@ export async function startServer(
       hostname: preliminary.hostname,
       port: preliminary.port,
       onListen: () => {},
-    }, (request) => handler(request));
+    }, (request, info) => handler(request, info));
   } catch (error) {
     await store.close();
     throw error;
   }
   const port = listener.addr.port;
   const config = readConfig({ AKKOORD_PORT: String(port), ...env, ...portOverride(env, port) });
+  let sessionRecords: SessionRecords<Principal> | undefined;
+  let routes: RouteEntry[] = [];
 
   try {
     const head = store.head();
@@ -74,12 +83,28 @@ export async function startServer(
     });
     const secret = config.sessionSecret ??
       await loadOrCreateSecretFile(`${config.dataDir}/session_secret`, randomSecret);
-    const sessions = createSessions({ secret, secure: config.publicUrl.startsWith("https://") });
+    sessionRecords = await openSessionRecords({
+      path: `${config.dataDir}/sessions.json`,
+      parsePrincipal: parseSessionPrincipal,
+      now,
+      onWriteError: (error) => log({ level: "error", error: `${error.name}: ${error.message}` }),
+    });
+    const sessions = createSessions({
+      secret,
+      secure: config.publicUrl.startsWith("https://"),
+      records: sessionRecords,
+      idleSeconds: config.session.idleMinutes * 60,
+      maxAgeSeconds: config.session.maxHours * 60 * 60,
+      now,
+    });
     const verifier = createTokenVerifier({
       issuer: config.oidc.issuer,
       audience: config.oidc.clientId,
       jwksUrl: new URL(config.oidc.jwksUrl),
       minAssurance: config.oidc.minAssurance,
+      claims: config.oidc.claims,
+      assuranceAliases: config.oidc.assuranceAliases,
+      userinfo: config.oidc.userinfo,
       services: config.services,
       operators: config.operators,
       currentDate: now,
@@ -122,10 +147,13 @@ export async function startServer(
       showOutbox: config.mode === "development",
       accessTokens,
       log,
+      rateLimits: config.rateLimits,
     });
     handler = app.fetch;
+    routes = routeList(app);
   } catch (error) {
     await listener.shutdown();
+    await sessionRecords?.close();
     await store.close();
     throw error;
   }
@@ -133,8 +161,10 @@ export async function startServer(
   return {
     url: `http://${config.hostname}:${port}`,
     config,
+    routes,
     async close() {
       await listener.shutdown();
+      await sessionRecords?.close();
       await store.close();
     },
   };

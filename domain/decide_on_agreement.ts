@@ -5,7 +5,7 @@ import { eventCommit, isoSeconds, jsonFile } from "./event.ts";
 import { agreementKey, type BoardId, type SupplierId } from "./ids.ts";
 import { oneLine } from "./offer_agreement.ts";
 import { statusPath } from "./paths.ts";
-import { requireBoardMandate, requireSupplier } from "./permissions.ts";
+import { requireBoardAction, requireSupplierAction } from "./permissions.ts";
 import type { AgreementStatus, HistoryAction, State, VersionRef } from "./state.ts";
 
 /** A board's or supplier's decision on one agreement, naming the exact version. */
@@ -25,7 +25,7 @@ export function approveAgreement(
   state: State,
   command: AgreementCommand,
 ): Decision<AgreementStatus> {
-  requireBoardMandate(state, command.principal, command.board, "beoordelen");
+  requireBoardAction(state, command.principal, command.board, "agreement.approve");
   const status = requireAgreement(state, command);
   requireShownIsCurrent(status, command.shown);
   if (status.state !== "offered") {
@@ -42,7 +42,7 @@ export function rejectAgreement(
   state: State,
   command: AgreementCommand & { reason: string },
 ): Decision<AgreementStatus> {
-  requireBoardMandate(state, command.principal, command.board, "beoordelen");
+  requireBoardAction(state, command.principal, command.board, "agreement.reject");
   const reason = command.reason.trim();
   if (reason.length === 0) {
     throw new DomainError(
@@ -71,7 +71,7 @@ export function rejectAgreement(
  * shown differs from the content approved.
  */
 export function signAgreement(state: State, command: AgreementCommand): Decision<AgreementStatus> {
-  requireBoardMandate(state, command.principal, command.board, "ondertekenen");
+  requireBoardAction(state, command.principal, command.board, "agreement.sign");
   const status = requireAgreement(state, command);
   requireShownIsCurrent(status, command.shown);
   if (status.state === "signed") {
@@ -96,7 +96,7 @@ export function withdrawAgreement(
   state: State,
   command: AgreementCommand,
 ): Decision<AgreementStatus> {
-  requireSupplier(command.principal, command.supplier);
+  requireSupplierAction(command.principal, command.supplier, "agreement.withdraw");
   const status = requireAgreement(state, command);
   requireShownIsCurrent(status, command.shown);
   if (status.state !== "offered" && status.state !== "approved") {

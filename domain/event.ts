@@ -12,7 +12,9 @@ export type EventKind =
   | "signed"
   | "withdrawn"
   | "readme-updated"
-  | "key-rotated";
+  | "key-rotated"
+  | "api-key-registered"
+  | "api-key-revoked";
 
 /** The options of one event's commit. */
 export interface EventOptions {

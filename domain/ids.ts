@@ -31,3 +31,8 @@ export type Sha256 = z.infer<typeof Sha256>;
 export function agreementKey(board: BoardId, supplier: SupplierId): string {
   return `${board}/${supplier}`;
 }
+
+/** The key of one supplier's API key in the state. Written "supplier/thumbprint". */
+export function apiKeyKey(supplier: SupplierId, thumbprint: string): string {
+  return `${supplier}/${thumbprint}`;
+}

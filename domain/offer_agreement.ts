@@ -5,7 +5,7 @@ import { DomainError } from "./errors.ts";
 import { eventCommit, isoSeconds, jsonFile } from "./event.ts";
 import { agreementKey, type BoardId, type SupplierId } from "./ids.ts";
 import { statusPath, versionDir } from "./paths.ts";
-import { requireSupplier } from "./permissions.ts";
+import { requireSupplierAction } from "./permissions.ts";
 import type { Privacybijsluiter } from "./privacybijsluiter.ts";
 import type { AgreementStatus, State } from "./state.ts";
 
@@ -41,7 +41,7 @@ export interface OfferResult {
  * changes nothing for that board. All boards land in one commit or none.
  */
 export function offerAgreement(state: State, command: OfferCommand): Decision<OfferResult> {
-  requireSupplier(command.principal, command.supplier);
+  requireSupplierAction(command.principal, command.supplier, "offer.create");
   const supplier = state.suppliers.get(command.supplier);
   if (!supplier) {
     throw new DomainError("not_found", `Supplier "${command.supplier}" is not registered`);

@@ -1,7 +1,24 @@
-import type { Mandate, Principal } from "./actor.ts";
+import type { Principal } from "./actor.ts";
+import {
+  type Action,
+  authorise,
+  boardTarget,
+  supplierTarget,
+  type TargetOf,
+} from "./authorisation.ts";
 import { DomainError } from "./errors.ts";
 import type { BoardId, SupplierId } from "./ids.ts";
 import type { Board, State } from "./state.ts";
+
+/** Actions on one board, which a domain decision makes. */
+export type BoardAction = {
+  [A in Action]: TargetOf<A>["kind"] extends "board" ? A : never;
+}[Action];
+
+/** Actions of one supplier, which a domain decision makes. */
+export type SupplierAction = {
+  [A in Action]: TargetOf<A>["kind"] extends "supplier" ? A : never;
+}[Action];
 
 /** The board a principal acts for, found by the organisation's KvK number. */
 export function boardOf(state: State, principal: Principal): Board | undefined {
@@ -11,37 +28,19 @@ export function boardOf(state: State, principal: Principal): Board | undefined {
   return undefined;
 }
 
-/** Whether a principal may read a board's agreements: a person of that board, or an admin. */
-export function canReadBoard(state: State, principal: Principal, board: BoardId): boolean {
-  return principal.admin || boardOf(state, principal)?.id === board;
-}
-
-/** Whether a principal acts for a supplier in the supplier role. */
-export function actsForSupplier(principal: Principal, supplier: SupplierId): boolean {
-  return principal.supplier && principal.organisation === supplier;
-}
-
 /**
- * Requires that a principal acts for `board` with `mandate`, and that the
- * board accepted the terms of use. Returns the board.
+ * Requires that the authorisation table lets a principal do `action` on
+ * `board`, and that the board accepted the terms of use. Returns the board.
  */
-export function requireBoardMandate(
+export function requireBoardAction(
   state: State,
   principal: Principal,
   board: BoardId,
-  mandate: Mandate,
+  action: BoardAction,
 ): Board {
   const found = state.boards.get(board);
   if (!found) throw new DomainError("not_found", `Board "${board}" does not exist`);
-  if (found.kvk !== principal.organisation) {
-    throw new DomainError("forbidden", `You do not act for board "${board}"`);
-  }
-  if (!principal.mandates.includes(mandate)) {
-    throw new DomainError(
-      "forbidden",
-      `Acting for board "${board}" needs the mandate "${mandate}"`,
-    );
-  }
+  requireAuthorised(principal, action, boardTarget(found));
   if (!found.termsAccepted) {
     throw new DomainError(
       "terms_not_accepted",
@@ -51,9 +50,29 @@ export function requireBoardMandate(
   return found;
 }
 
-/** Requires that a principal acts for `supplier` in the supplier role. */
+/** Requires that the authorisation table lets a principal do `action` for `supplier`. */
+export function requireSupplierAction(
+  principal: Principal,
+  supplier: SupplierId,
+  action: SupplierAction,
+): void {
+  requireAuthorised(principal, action, supplierTarget(supplier));
+}
+
+/**
+ * Requires that a principal may manage the API keys of `supplier`: the
+ * table's rule for "supplier_keys.manage".
+ */
 export function requireSupplier(principal: Principal, supplier: SupplierId): void {
-  if (!actsForSupplier(principal, supplier)) {
-    throw new DomainError("forbidden", `You do not act for supplier "${supplier}"`);
-  }
+  requireSupplierAction(principal, supplier, "supplier_keys.manage");
+}
+
+/** Throws a "forbidden" domain error unless the authorisation table allows the action. */
+export function requireAuthorised<A extends Action>(
+  principal: Principal,
+  action: A,
+  target: TargetOf<A>,
+): void {
+  const decision = authorise(principal, action, target);
+  if (!decision.allowed) throw new DomainError("forbidden", decision.reason);
 }

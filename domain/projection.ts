@@ -1,8 +1,9 @@
 import type { Projection } from "../store/history.ts";
-import { agreementKey } from "./ids.ts";
+import { agreementKey, apiKeyKey } from "./ids.ts";
 import { parseStatePath } from "./paths.ts";
 import {
   type AgreementStatus,
+  type ApiKey,
   type Board,
   emptyState,
   type State,
@@ -12,8 +13,8 @@ import {
 const decoder = new TextDecoder();
 
 /**
- * Derives the {@link State} from the files of the history: boards, suppliers
- * and each agreement's status.json. Applied to the head tree on open and to
+ * Derives the {@link State} from the files of the history: boards, suppliers,
+ * suppliers' API keys and each agreement's status.json. Applied to the head tree on open and to
  * every appended commit, so a rebuild always gives the same state.
  */
 export const stateProjection: Projection<State> = {
@@ -27,6 +28,9 @@ export const stateProjection: Projection<State> = {
       setOrDelete(state.boards, target.board, value as Board | null);
     } else if (target.kind === "supplier") {
       setOrDelete(state.suppliers, target.supplier, value as Supplier | null);
+    } else if (target.kind === "api-key") {
+      const key = apiKeyKey(target.supplier, target.thumbprint);
+      setOrDelete(state.apiKeys, key, value as ApiKey | null);
     } else {
       const key = agreementKey(target.board, target.supplier);
       setOrDelete(state.agreements, key, value as AgreementStatus | null);

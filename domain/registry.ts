@@ -1,9 +1,11 @@
 import type { Decision } from "../store/history.ts";
 import { actorRecord, type Principal, SYSTEM_ACTOR } from "./actor.ts";
+import { boardTarget } from "./authorisation.ts";
 import { DomainError } from "./errors.ts";
 import { eventCommit, isoSeconds, jsonFile } from "./event.ts";
 import type { BoardId } from "./ids.ts";
 import { boardPath, supplierPath } from "./paths.ts";
+import { requireAuthorised } from "./permissions.ts";
 import type { Board, State, Supplier } from "./state.ts";
 
 /** The version of the terms of use boards accept. */
@@ -61,17 +63,10 @@ export function acceptTerms(
   const board = state.boards.get(command.board);
   if (!board) throw new DomainError("not_found", `Board "${command.board}" does not exist`);
   const { principal } = command;
-  if (board.kvk !== principal.organisation) {
-    throw new DomainError("forbidden", `You do not act for board "${command.board}"`);
-  }
-  const mandate = principal.mandates[0];
-  if (!mandate) {
-    throw new DomainError(
-      "forbidden",
-      `Accepting the terms for "${command.board}" needs a mandate`,
-    );
-  }
+  requireAuthorised(principal, "board.accept_terms", boardTarget(board));
   if (board.termsAccepted) return { commit: null, result: board };
+  // The table allowed it, so the person holds one of the two board mandates.
+  const mandate = principal.mandates.includes("beoordelen") ? "beoordelen" : "ondertekenen";
   const actor = actorRecord(principal, mandate);
   const next: Board = {
     ...board,

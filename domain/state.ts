@@ -1,4 +1,5 @@
 import type { ActorRecord } from "./actor.ts";
+import type { ApiKeyAlgorithm, PublicJwk } from "./api_key_jwk.ts";
 import type { BoardId, KvkNumber, Oid, ProductId, Sha256, SupplierId } from "./ids.ts";
 
 /** A school board as registered in the history (boards/<id>.json). */
@@ -18,6 +19,21 @@ export interface Supplier {
   id: SupplierId;
   name: string;
   contactEmail: string;
+}
+
+/**
+ * A public key a supplier registered for the API's client assertions
+ * (suppliers/<supplier>/api_keys/<thumbprint>.json). A revoked key stays, marked.
+ */
+export interface ApiKey {
+  supplier: SupplierId;
+  /** The RFC 7638 thumbprint of `jwk`; also the `kid` assertions name it by. */
+  thumbprint: string;
+  label: string;
+  algorithms: ApiKeyAlgorithm[];
+  jwk: PublicJwk;
+  registered: { at: string; actor: ActorRecord };
+  revoked?: { at: string; actor: ActorRecord };
 }
 
 export type AgreementState = "offered" | "approved" | "rejected" | "signed" | "withdrawn";
@@ -60,9 +76,17 @@ export interface State {
   suppliers: Map<SupplierId, Supplier>;
   /** Keyed by "board/supplier". */
   agreements: Map<string, AgreementStatus>;
+  /** Suppliers' API keys, revoked ones included, keyed by "supplier/thumbprint". */
+  apiKeys: Map<string, ApiKey>;
 }
 
 /** An empty state, before the first commit. */
 export function emptyState(): State {
-  return { head: null, boards: new Map(), suppliers: new Map(), agreements: new Map() };
+  return {
+    head: null,
+    boards: new Map(),
+    suppliers: new Map(),
+    agreements: new Map(),
+    apiKeys: new Map(),
+  };
 }

@@ -2,6 +2,7 @@ import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import type { Principal } from "../domain/actor.ts";
+import { SERVICE } from "../domain/authorisation.ts";
 import {
   type AccessToken,
   type AccessTokenOwner,
@@ -17,6 +18,8 @@ import {
   type AccessTokensPageProps,
 } from "../views/access_tokens_page.ts";
 import { renderPage } from "../views/render.ts";
+import { authorisedSession } from "./authorised.ts";
+import { fieldErrors } from "./form_errors.ts";
 import type { Services } from "./services.ts";
 import type { Session, Sessions } from "./session.ts";
 import { pageUser } from "./ui.ts";
@@ -114,14 +117,7 @@ export function createAccessTokensUi(options: AccessTokensUiOptions): Hono {
 
 /** The session of an auditor or administrator; 401 without a login, 403 for anyone else. */
 async function tokenHolder(c: Context, sessions: Sessions): Promise<Session> {
-  const session = await sessions.read(c);
-  if (!session) throw new HTTPException(401, { message: "Log in om verder te gaan." });
-  if (rolesOf(session.principal).length === 0) {
-    throw new HTTPException(403, {
-      message: "Toegangssleutels tot de geschiedenis zijn er alleen voor auditors en beheerders.",
-    });
-  }
-  return session;
+  return authorisedSession(await sessions.read(c), "tokens.manage", SERVICE);
 }
 
 function rolesOf(principal: Principal): AccessTokenRole[] {
@@ -144,15 +140,6 @@ function rowOf(token: AccessToken, at: number): AccessTokenRow {
     ...(token.lastUsedAt ? { lastUsedAt: token.lastUsedAt } : {}),
     expired: Date.parse(token.expiresAt) <= at,
   };
-}
-
-function fieldErrors(error: z.ZodError): Record<string, string> {
-  const errors: Record<string, string> = {};
-  for (const issue of error.issues) {
-    const field = String(issue.path[0]);
-    errors[field] ??= issue.message;
-  }
-  return errors;
 }
 
 // The page may carry a secret, so no cache may keep it.

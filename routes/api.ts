@@ -1,12 +1,13 @@
-import { Hono } from "hono";
+import { type Context, Hono, type MiddlewareHandler, type Next } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { zValidator } from "@hono/zod-validator";
 import type { z } from "zod";
 import type { Principal } from "../domain/actor.ts";
+import { authorise, supplierTarget } from "../domain/authorisation.ts";
 import { withdrawAgreement } from "../domain/decide_on_agreement.ts";
 import { agreementKey, BoardId } from "../domain/ids.ts";
 import { offerAgreement } from "../domain/offer_agreement.ts";
-import { actsForSupplier } from "../domain/permissions.ts";
+import type { SupplierAction } from "../domain/permissions.ts";
 import type { AgreementStatus } from "../domain/state.ts";
 import { domainProblem } from "./domain_problem.ts";
 import { IdempotencyIndex, requestSha256 } from "./idempotency.ts";
@@ -42,21 +43,12 @@ export function createApi(services: Services, idempotency: IdempotencyIndex): Ho
         headers: { "WWW-Authenticate": 'Bearer realm="akkoord", error="invalid_token"' },
       });
     }
-    if (!c.get("principal").supplier) {
-      return problem(c, 403, "forbidden", "Not allowed", {
-        detail: "The supplier API is for suppliers; the token carries no supplier role",
-      });
-    }
     await next();
   });
-  api.use(async (c, next) => {
-    if (c.req.method === "POST" && !isJson(c.req.header("Content-Type"))) {
-      return problem(c, 415, "unsupported_media_type", "The body must be JSON", {
-        detail: "Send Content-Type: application/json",
-      });
-    }
-    await next();
-  });
+  api.use("/offers", allowed("offer.create"), jsonBody);
+  api.use("/agreements", allowed("agreement.read_as_supplier"));
+  api.use("/agreements/:board", allowed("agreement.read_as_supplier"));
+  api.use("/agreements/:board/withdraw", allowed("agreement.withdraw"), jsonBody);
 
   api.post("/offers", zValidator("json", OfferBody, validationHook), async (c) => {
     const principal = c.get("principal");
@@ -151,11 +143,35 @@ export function createApi(services: Services, idempotency: IdempotencyIndex): Ho
   );
 
   function findStatus(board: string, principal: Principal): AgreementStatus | undefined {
-    const status = store.state.agreements.get(agreementKey(board, principal.organisation));
-    return status && actsForSupplier(principal, status.supplier) ? status : undefined;
+    return store.state.agreements.get(agreementKey(board, principal.organisation));
   }
 
   return api;
+}
+
+/**
+ * Lets the request on only when the authorisation table allows `action` for
+ * the supplier the token acts for; 403 otherwise.
+ */
+function allowed(action: SupplierAction): MiddlewareHandler<Env> {
+  return async (c, next) => {
+    const principal = c.get("principal");
+    const decision = authorise(principal, action, supplierTarget(principal.organisation));
+    if (!decision.allowed) {
+      return problem(c, decision.status, "forbidden", "Not allowed", { detail: decision.reason });
+    }
+    await next();
+  };
+}
+
+/** Refuses a body that is not JSON (415). */
+async function jsonBody(c: Context<Env>, next: Next): Promise<Response | void> {
+  if (!isJson(c.req.header("Content-Type"))) {
+    return problem(c, 415, "unsupported_media_type", "The body must be JSON", {
+      detail: "Send Content-Type: application/json",
+    });
+  }
+  await next();
 }
 
 function validationHook(

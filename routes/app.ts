@@ -4,11 +4,19 @@ import { ErrorPage, type ErrorStatus } from "../views/error_page.ts";
 import { OutboxPage } from "../views/outbox_page.ts";
 import { renderPage } from "../views/render.ts";
 import type { AccessTokens } from "../store/access_tokens.ts";
+import { SERVICE } from "../domain/authorisation.ts";
 import { createAccessTokensUi } from "./access_tokens_ui.ts";
 import { createApi } from "./api.ts";
+import { createGitAuthenticator } from "./git_access.ts";
+import { createGitHttp } from "./git_http.ts";
+import { createApiAccessTokens, withApiAccessTokens } from "./api_access_tokens.ts";
+import { createApiKeysUi } from "./api_keys_ui.ts";
 import { assetRoutes } from "./assets.ts";
+import { requireAuthorised } from "./authorised.ts";
 import type { IdempotencyIndex } from "./idempotency.ts";
+import { createTokenEndpoint, TOKEN_ENDPOINT_PATH } from "./oauth_token.ts";
 import { problem } from "./problem.ts";
+import { clientAddress, rateLimit } from "./rate_limit.ts";
 import type { Services } from "./services.ts";
 import { csrfGuard, type Session, type Sessions } from "./session.ts";
 import { createUi, pageUser } from "./ui.ts";
@@ -30,9 +38,13 @@ export interface AppOptions {
   accessTokens: AccessTokens;
   /** Receives one structured line per request, and one per server error. */
   log?: (line: Record<string, unknown>) => void;
+  /** Requests per minute per client address at the login and token endpoints. */
+  rateLimits?: { loginPerMinute: number; tokenPerMinute: number };
 }
 
 const ERROR_STATUSES = new Set([400, 401, 403, 404, 409, 422, 500]);
+const DEFAULT_RATE_LIMITS = { loginPerMinute: 60, tokenPerMinute: 300 };
+const PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
 
 /** The whole HTTP application: pages, supplier API, login and history files. */
 export function createApp(options: AppOptions): Hono<{ Variables: { requestId: string } }> {
@@ -55,11 +67,15 @@ export function createApp(options: AppOptions): Hono<{ Variables: { requestId: s
     });
   });
 
+  const https = options.publicUrl.startsWith("https://");
   app.use(async (c, next) => {
     await next();
     c.header("X-Content-Type-Options", "nosniff");
     c.header("Referrer-Policy", "same-origin");
     c.header("X-Frame-Options", "DENY");
+    c.header("Cross-Origin-Opener-Policy", "same-origin");
+    c.header("Permissions-Policy", PERMISSIONS_POLICY);
+    if (https) c.header("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
     if (c.res.headers.get("Content-Type")?.startsWith("text/html")) {
       c.header(
         "Content-Security-Policy",
@@ -68,18 +84,52 @@ export function createApp(options: AppOptions): Hono<{ Variables: { requestId: s
     }
   });
 
+  const limits = options.rateLimits ?? DEFAULT_RATE_LIMITS;
+  for (const path of ["/login", "/auth/callback", "/dev-broker/authorize"]) {
+    app.use(
+      path,
+      rateLimit({ key: clientAddress, limit: limits.loginPerMinute, windowMs: 60_000 }),
+    );
+  }
+  for (const path of ["/dev-broker/token", "/oauth/token"]) {
+    app.use(
+      path,
+      rateLimit({
+        key: clientAddress,
+        limit: limits.tokenPerMinute,
+        windowMs: 60_000,
+        format: "problem",
+      }),
+    );
+  }
+
   app.route("/", assetRoutes());
   app.get(
     "/.well-known/akkoord/allowed_signers",
     (c) => c.text(services.store.allowedSigners(), 200, { "Cache-Control": "no-cache" }),
   );
-  app.route("/api/v1", createApi(services, options.idempotency));
+  const apiTokens = createApiAccessTokens({ state: () => services.store.state, now: services.now });
+  app.route(
+    "/",
+    createTokenEndpoint({ services, tokens: apiTokens, publicUrl: options.publicUrl }),
+  );
+  const verifyToken = withApiAccessTokens(apiTokens, services.verifyToken);
+  app.route("/api/v1", createApi({ ...services, verifyToken }, options.idempotency));
   if (options.devBroker) app.route("/dev-broker", options.devBroker);
+  app.route(
+    "/history.git",
+    createGitHttp({
+      store: services.store,
+      authenticate: createGitAuthenticator(options.accessTokens),
+      warm: true,
+    }),
+  );
 
   app.use("*", csrfGuard(options.publicUrl, sessions));
   app.route("/", options.auth);
   if (options.showOutbox) {
     app.get("/dev/outbox", async (c) => {
+      requireAuthorised((await sessions.read(c))?.principal ?? null, "outbox.read", SERVICE);
       await services.outbox.catchUp();
       return c.html(renderPage(OutboxPage({
         mails: (await services.outbox.list()).map((mail) => ({ id: mail.idempotencyKey, ...mail })),
@@ -94,6 +144,10 @@ export function createApp(options: AppOptions): Hono<{ Variables: { requestId: s
       services,
       publicUrl: options.publicUrl,
     }),
+  );
+  app.route(
+    "/",
+    createApiKeysUi({ services, sessions, tokenUrl: options.publicUrl + TOKEN_ENDPOINT_PATH }),
   );
   app.route("/", createUi(services, sessions));
 

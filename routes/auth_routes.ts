@@ -31,10 +31,14 @@ const Discovery = z.object({
   issuer: z.string(),
   authorization_endpoint: z.url(),
   token_endpoint: z.url(),
+  userinfo_endpoint: z.url().optional(),
 });
 type Discovery = z.infer<typeof Discovery>;
 
-const TokenResponse = z.object({ id_token: z.string().min(1) });
+const TokenResponse = z.object({
+  id_token: z.string().min(1),
+  access_token: z.string().min(1).optional(),
+});
 
 /** What a person reads when a login is refused, per auth error code. */
 export const AUTH_ERROR_MESSAGES_NL: Record<AuthErrorCode, string> = {
@@ -48,16 +52,23 @@ export const AUTH_ERROR_MESSAGES_NL: Record<AuthErrorCode, string> = {
   token_bad_signature: "De ondertekening van het inlogbewijs klopt niet.",
   token_bad_algorithm: "Het inlogbewijs is op een niet-toegestane manier ondertekend.",
   assurance_too_low:
-    "Uw eHerkenningsmiddel heeft een te laag betrouwbaarheidsniveau. Akkoord vraagt ten minste EH3.",
+    "Uw eHerkenningsmiddel heeft een te laag betrouwbaarheidsniveau voor Akkoord. Log opnieuw in met een middel van een hoger niveau; uw eHerkenningsleverancier kan u daarbij helpen.",
   claims_missing: "De inlogdienst gaf niet alle gegevens door die Akkoord nodig heeft.",
+  mandate_missing:
+    "U bent wel herkend, maar uw eHerkenning geeft geen machtiging voor Akkoord. Vraag de beheerder van eHerkenning in uw organisatie om een machtiging voor de dienst die u nodig hebt: beoordelen of ondertekenen van verwerkersovereenkomsten (schoolbesturen), of de dienst voor leveranciers.",
+  organisation_unsupported:
+    "Uw organisatie is bij het inloggen aangeduid met een RSIN. Akkoord kent schoolbesturen en leveranciers alleen aan hun KvK-nummer. Log in met eHerkenning op het KvK-nummer van uw organisatie, of neem contact op met de beheerder van Akkoord.",
+  userinfo_mismatch:
+    "De gegevens van de inlogdienst horen niet bij dit inlogbewijs. Log opnieuw in.",
+  userinfo_unavailable: "De inlogdienst geeft uw gegevens nu niet door. Probeer het later opnieuw.",
   keys_unavailable:
     "De sleutels van de inlogdienst zijn nu niet op te halen. Probeer het later opnieuw.",
 };
 
 /**
  * Creates the login routes: `GET /login` (OIDC authorization code flow with
- * PKCE S256 to the broker), `GET /auth/callback` and `POST /logout`
- * (CSRF-checked).
+ * PKCE S256 to the broker), `GET /auth/callback`, and the CSRF-checked
+ * `POST /logout` and `POST /logout/everywhere` (every session of the person).
  */
 export function createAuthRoutes(options: AuthRoutesOptions): Hono {
   const discovery = cachedDiscovery(options.brokerIssuer);
@@ -95,7 +106,7 @@ export function createAuthRoutes(options: AuthRoutesOptions): Hono {
       );
     }
 
-    const idToken = await redeemCode(discovery, code, login.codeVerifier, options).catch(
+    const tokens = await redeemCode(discovery, code, login.codeVerifier, options).catch(
       (error) => {
         throw brokerFailure(
           502,
@@ -105,7 +116,7 @@ export function createAuthRoutes(options: AuthRoutesOptions): Hono {
       },
     );
     try {
-      const principal = await options.verifier.verify(idToken, { nonce: login.nonce });
+      const principal = await options.verifier.verifyLogin({ ...tokens, nonce: login.nonce });
       await options.sessions.start(c, principal);
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
@@ -114,8 +125,14 @@ export function createAuthRoutes(options: AuthRoutesOptions): Hono {
     return c.redirect(login.next, 303);
   });
 
-  app.post("/logout", csrfGuard(new URL(options.redirectUri).origin, options.sessions), (c) => {
-    options.sessions.end(c);
+  const guard = csrfGuard(new URL(options.redirectUri).origin, options.sessions);
+  app.post("/logout", guard, async (c) => {
+    await options.sessions.end(c);
+    return c.redirect("/", 303);
+  });
+
+  app.post("/logout/everywhere", guard, async (c) => {
+    await options.sessions.endEverywhere(c);
     return c.redirect("/", 303);
   });
 
@@ -172,7 +189,7 @@ async function redeemCode(
   code: string,
   codeVerifier: string,
   options: AuthRoutesOptions,
-): Promise<string> {
+): Promise<{ idToken: string; accessToken?: string; userinfoEndpoint?: string }> {
   const broker = await discovery();
   const response = await fetch(broker.token_endpoint, {
     method: "POST",
@@ -189,7 +206,14 @@ async function redeemCode(
     await response.body?.cancel();
     throw new Error(`Cannot exchange the authorization code: HTTP ${response.status}`);
   }
-  return TokenResponse.parse(await response.json()).id_token;
+  const tokens = TokenResponse.parse(await response.json());
+  return {
+    idToken: tokens.id_token,
+    ...(tokens.access_token === undefined ? {} : { accessToken: tokens.access_token }),
+    ...(broker.userinfo_endpoint === undefined
+      ? {}
+      : { userinfoEndpoint: broker.userinfo_endpoint }),
+  };
 }
 
 async function s256(verifier: string): Promise<string> {

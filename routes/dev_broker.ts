@@ -7,6 +7,7 @@ import {
   importJWK,
   type JWK,
   type JWTPayload,
+  jwtVerify,
   SignJWT,
 } from "jose";
 import { z } from "zod";
@@ -36,14 +37,22 @@ export interface DevBrokerOptions {
    * (JSON), calling `create` when there is none. Without it, a new key per start.
    */
   persistKey?: (create: () => Promise<string>) => Promise<string>;
+  /**
+   * Issue ID tokens that carry only `sub` (besides iss, aud, times and nonce),
+   * as brokers set to a minimal ID token do; the claims then come from userinfo.
+   */
+  minimalIdToken?: boolean;
 }
 
 /** A running development broker. */
 export interface DevBroker {
   /** The Hono app to mount at the issuer's path. */
   app: Hono;
-  /** Signs a token with the broker's key; iss, aud, iat, nbf and exp default to a valid token. */
-  issueToken(claims: JWTPayload): Promise<string>;
+  /**
+   * Signs a token with the broker's key; iss, aud, iat, nbf and exp default to a
+   * valid token. `typ` defaults to `JWT`; access tokens of the code flow are `at+jwt`.
+   */
+  issueToken(claims: JWTPayload, header?: { typ?: string }): Promise<string>;
 }
 
 /** The signing algorithm of the development broker. */
@@ -52,6 +61,9 @@ export const DEV_BROKER_ALGORITHM = "ES256";
 const TOKEN_LIFETIME_SECONDS = 600;
 const CODE_LIFETIME_MS = 60_000;
 const COMPANY_NAME_CLAIM = "urn:etoegang:1.11:attribute-represented:CompanyName";
+const KVK_QUALIFIER = "urn:etoegang:1.9:EntityConcernedID:KvKnr";
+const ACCESS_TOKEN_TYPE = "at+jwt";
+const PROTOCOL_CLAIMS = new Set(["iss", "aud", "iat", "nbf", "exp", "nonce", "jti", "azp"]);
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 const AuthorizationRequest = z.object({
@@ -84,21 +96,23 @@ interface IssuedCode {
 
 interface SigningKey {
   privateKey: CryptoKey;
+  publicKey: CryptoKey;
   publicJwk: JWK;
 }
 
 /**
  * Creates an OIDC-shaped stand-in for an eHerkenning broker, for development and
  * tests only: anyone can log in as any listed organisation. It serves discovery,
- * JWKS, an authorization page (code flow with PKCE S256) and a token endpoint
- * with `authorization_code` and, for listed suppliers, `client_credentials`.
+ * JWKS, an authorization page (code flow with PKCE S256), a token endpoint
+ * with `authorization_code` and, for listed suppliers, `client_credentials`,
+ * and a userinfo endpoint that answers for its own access tokens.
  */
 export async function createDevBroker(options: DevBrokerOptions): Promise<DevBroker> {
   const issuer = options.issuer.replace(/\/+$/, "");
   const key = await signingKey(options.persistKey);
   const codes = new Map<string, IssuedCode>();
 
-  async function issueToken(claims: JWTPayload): Promise<string> {
+  async function issueToken(claims: JWTPayload, header: { typ?: string } = {}): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
     const payload: JWTPayload = {
       iss: issuer,
@@ -109,7 +123,11 @@ export async function createDevBroker(options: DevBrokerOptions): Promise<DevBro
       ...claims,
     };
     return await new SignJWT(payload)
-      .setProtectedHeader({ alg: DEV_BROKER_ALGORITHM, kid: key.publicJwk.kid, typ: "JWT" })
+      .setProtectedHeader({
+        alg: DEV_BROKER_ALGORITHM,
+        kid: key.publicJwk.kid,
+        typ: header.typ ?? "JWT",
+      })
       .sign(key.privateKey);
   }
 
@@ -153,7 +171,10 @@ export async function createDevBroker(options: DevBrokerOptions): Promise<DevBro
     c.header("Cache-Control", "no-store");
     const form = singleValues(await c.req.parseBody());
     if (form.grant_type === "authorization_code") {
-      return await exchangeCode(c, form, codes, issueToken);
+      return await exchangeCode(c, form, codes, {
+        issueToken,
+        minimalIdToken: options.minimalIdToken ?? false,
+      });
     }
     if (form.grant_type === "client_credentials") {
       const supplier = options.organisations().find((o) =>
@@ -161,10 +182,26 @@ export async function createDevBroker(options: DevBrokerOptions): Promise<DevBro
       );
       if (supplier === undefined) return tokenError(c, "invalid_client", 401);
       const claims = await identityClaims(supplier, apiChoice(supplier), options);
-      return c.json(tokenResponse({ access_token: await issueToken(claims) }));
+      const accessToken = await issueToken(claims, { typ: ACCESS_TOKEN_TYPE });
+      return c.json(tokenResponse({ access_token: accessToken }));
     }
     return tokenError(c, "unsupported_grant_type", 400);
   });
+
+  const userinfo = async (c: Context) => {
+    c.header("Cache-Control", "no-store");
+    const claims = await accessTokenClaims(c.req.header("authorization"), key, {
+      issuer,
+      audience: options.audience,
+    });
+    if (claims === undefined) {
+      c.header("WWW-Authenticate", 'Bearer realm="dev-broker", error="invalid_token"');
+      return c.json({ error: "invalid_token" }, 401);
+    }
+    return c.json(claims);
+  };
+  app.get("/userinfo", userinfo);
+  app.post("/userinfo", userinfo);
 
   return { app, issueToken };
 }
@@ -174,6 +211,7 @@ function discovery(issuer: string): Record<string, unknown> {
     issuer,
     authorization_endpoint: `${issuer}/authorize`,
     token_endpoint: `${issuer}/token`,
+    userinfo_endpoint: `${issuer}/userinfo`,
     jwks_uri: `${issuer}/jwks`,
     response_types_supported: ["code"],
     grant_types_supported: ["authorization_code", "client_credentials"],
@@ -237,7 +275,10 @@ async function exchangeCode(
   c: Context,
   form: Record<string, string>,
   codes: Map<string, IssuedCode>,
-  issueToken: (claims: JWTPayload) => Promise<string>,
+  tokens: {
+    issueToken: (claims: JWTPayload, header?: { typ?: string }) => Promise<string>;
+    minimalIdToken: boolean;
+  },
 ): Promise<Response> {
   const code = form.code ?? "";
   const issued = codes.get(code);
@@ -251,9 +292,39 @@ async function exchangeCode(
     await s256(form.code_verifier ?? "") === issued.codeChallenge;
   if (!matches) return tokenError(c, "invalid_grant", 400);
 
-  const idToken = await issueToken({ ...issued.claims, aud: issued.clientId, nonce: issued.nonce });
-  const accessToken = await issueToken({ ...issued.claims, aud: issued.clientId });
+  const identity = tokens.minimalIdToken ? { sub: issued.claims.sub } : issued.claims;
+  const idToken = await tokens.issueToken({
+    ...identity,
+    aud: issued.clientId,
+    nonce: issued.nonce,
+  });
+  const accessToken = await tokens.issueToken(
+    { ...issued.claims, aud: issued.clientId },
+    { typ: ACCESS_TOKEN_TYPE },
+  );
   return c.json(tokenResponse({ id_token: idToken, access_token: accessToken }));
+}
+
+// The broker answers userinfo only for access tokens it issued itself, still valid.
+async function accessTokenClaims(
+  authorization: string | undefined,
+  key: SigningKey,
+  expected: { issuer: string; audience: string },
+): Promise<JWTPayload | undefined> {
+  const token = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization ?? "")?.[1];
+  if (token === undefined) return undefined;
+  try {
+    const { payload } = await jwtVerify(token, key.publicKey, {
+      ...expected,
+      algorithms: [DEV_BROKER_ALGORITHM],
+      typ: ACCESS_TOKEN_TYPE,
+    });
+    return Object.fromEntries(
+      Object.entries(payload).filter(([name]) => !PROTOCOL_CLAIMS.has(name)),
+    );
+  } catch {
+    return undefined;
+  }
 }
 
 function tokenResponse(tokens: Record<string, string>): Record<string, unknown> {
@@ -280,6 +351,7 @@ async function identityClaims(
     acr: ASSURANCE_URN_PREFIX + choice.assurance,
     [DEFAULT_CLAIM_NAMES.actingSubject]: subject,
     [DEFAULT_CLAIM_NAMES.organisation]: organisation.kvk,
+    [DEFAULT_CLAIM_NAMES.organisationType]: KVK_QUALIFIER,
     [DEFAULT_CLAIM_NAMES.serviceIds]: serviceIdsOf(organisation, choice, options.services),
     [COMPANY_NAME_CLAIM]: organisation.name,
   };
@@ -343,10 +415,15 @@ async function signingKey(
   const { d: _d, ...publicPart } = privateJwk;
   const kid = await calculateJwkThumbprint(publicPart);
   const privateKey = await importJWK(privateJwk, DEV_BROKER_ALGORITHM);
-  if (!(privateKey instanceof CryptoKey)) {
+  const publicKey = await importJWK(publicPart, DEV_BROKER_ALGORITHM);
+  if (!(privateKey instanceof CryptoKey) || !(publicKey instanceof CryptoKey)) {
     throw new Error("Cannot load the development broker key: it is not an asymmetric key");
   }
-  return { privateKey, publicJwk: { ...publicPart, kid, alg: DEV_BROKER_ALGORITHM, use: "sig" } };
+  return {
+    privateKey,
+    publicKey,
+    publicJwk: { ...publicPart, kid, alg: DEV_BROKER_ALGORITHM, use: "sig" },
+  };
 }
 
 async function newPrivateJwk(): Promise<JWK> {

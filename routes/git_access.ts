@@ -1,11 +1,14 @@
 import type { Context } from "hono";
-import type { AccessTokens } from "../store/access_tokens.ts";
+import type { Principal } from "../domain/actor.ts";
+import { authorise, SERVICE } from "../domain/authorisation.ts";
+import type { AccessToken, AccessTokens } from "../store/access_tokens.ts";
 
 /**
  * Decides who may fetch the history over Git's smart HTTP protocol: a request
- * whose `Authorization: Basic` password is an unexpired personal access token
- * of an auditor or administrator (RFC 7617). The user name is ignored, so stock
- * git works with any name it is given. Each accepted use is noted on the token.
+ * whose `Authorization: Basic` password (RFC 7617) is an unexpired personal
+ * access token whose roles the authorisation table lets do "history.clone".
+ * The user name is ignored, so stock git works with any name it is given.
+ * Each accepted use is noted on the token.
  */
 export function createGitAuthenticator(tokens: AccessTokens): (c: Context) => Promise<boolean> {
   return async (c) => {
@@ -13,9 +16,23 @@ export function createGitAuthenticator(tokens: AccessTokens): (c: Context) => Pr
     if (password === undefined) return false;
     const token = await tokens.verify(password);
     if (token === null) return false;
-    if (!token.roles.some((role) => role === "auditor" || role === "admin")) return false;
+    if (!authorise(tokenPrincipal(token), "history.clone", SERVICE).allowed) return false;
     await tokens.recordUse(token.id);
     return true;
+  };
+}
+
+/** The person a token acts for, with the roles it carries and no other. */
+function tokenPrincipal(token: AccessToken): Principal {
+  return {
+    subject: token.ownerSubject,
+    name: token.ownerName,
+    organisation: token.organisation,
+    assurance: "access-token",
+    mandates: [],
+    supplier: false,
+    admin: token.roles.includes("admin"),
+    auditor: token.roles.includes("auditor"),
   };
 }
 

@@ -5,8 +5,13 @@ import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import { KvkNumber } from "../domain/ids.ts";
 import type { Principal } from "../domain/actor.ts";
+import {
+  createMemorySessionRecords,
+  type SessionRecord,
+  type SessionRecords,
+} from "../store/session_records.ts";
 
-/** A logged-in browser: who it is, its CSRF token and when the session ends (epoch ms). */
+/** A logged-in browser: who it is, its CSRF token and its absolute end (epoch ms). */
 export interface Session {
   principal: Principal;
   csrf: string;
@@ -22,22 +27,41 @@ export interface LoginState {
   next: string;
 }
 
-/** Settings of the session cookies. */
+/** Settings of the sessions. */
 export interface SessionOptions {
   /** HMAC key for the cookie signatures; at least 32 characters. */
   secret: string;
   /** Mark cookies `Secure` and use the `__Host-` prefix; false only on http://localhost. */
   secure: boolean;
+  /** The absolute lifetime of a session; 8 hours when left out. */
   maxAgeSeconds?: number;
+  /** A session ends this long after it was last used; 30 minutes when left out. */
+  idleSeconds?: number;
+  /** Where sessions are kept; in memory only when left out. */
+  records?: SessionRecords<Principal>;
+  /** The clock, for tests. */
+  now?: () => Date;
 }
 
-/** Browser sessions kept in signed cookies. */
+/**
+ * Browser sessions kept on the server. The cookie carries only a random,
+ * signed session id; the principal and the CSRF token stay on the server.
+ */
 export interface Sessions {
-  /** Starts a session for a freshly verified principal, with a new CSRF token. */
+  /**
+   * Starts a session for a freshly verified principal, with a new id and CSRF
+   * token. A session the browser had before ends (no session fixation).
+   */
   start(c: Context, principal: Principal): Promise<Session>;
-  /** The current session, or null when absent, tampered with, malformed or expired. */
+  /** The current session, or null when absent, tampered with, ended or expired. */
   read(c: Context): Promise<Session | null>;
-  end(c: Context): void;
+  /** Ends the current session on the server and in the browser. */
+  end(c: Context): Promise<void>;
+  /**
+   * Ends every session of the current session's person (subject and
+   * organisation), in every browser; returns how many ended.
+   */
+  endEverywhere(c: Context): Promise<number>;
   /** Remembers the state of a login that is under way (10 minutes at most). */
   saveLoginState(c: Context, state: LoginState): Promise<void>;
   /** Returns and forgets the login state, or null when absent, tampered with or expired. */
@@ -48,7 +72,9 @@ const SESSION_COOKIE = "akkoord_session";
 const LOGIN_COOKIE = "akkoord_login";
 const LOGIN_MAX_AGE_SECONDS = 600;
 const DEFAULT_MAX_AGE_SECONDS = 8 * 60 * 60;
+const DEFAULT_IDLE_SECONDS = 30 * 60;
 const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
 
 const PrincipalSchema = z.object({
   subject: z.string().min(1),
@@ -58,14 +84,7 @@ const PrincipalSchema = z.object({
   mandates: z.array(z.enum(["beoordelen", "ondertekenen"])),
   supplier: z.boolean(),
   admin: z.boolean(),
-  // Sessions started before the auditor role existed stay valid until they end.
-  auditor: z.boolean().default(false),
-});
-
-const SessionSchema = z.object({
-  principal: PrincipalSchema,
-  csrf: z.string().min(32),
-  expiresAt: z.number(),
+  auditor: z.boolean(),
 });
 
 const LoginCookieSchema = z.object({
@@ -76,34 +95,66 @@ const LoginCookieSchema = z.object({
   expiresAt: z.number(),
 });
 
-/** Creates signed-cookie sessions (`HttpOnly`, `SameSite=Lax`, `Path=/`). */
+/** A stored principal, checked, or null when it is not one; for reading the session file. */
+export function parseSessionPrincipal(value: unknown): Principal | null {
+  const parsed = PrincipalSchema.safeParse(value);
+  return parsed.success ? parsed.data : null;
+}
+
+/** Creates server-side sessions with signed id cookies (`HttpOnly`, `SameSite=Lax`, `Path=/`). */
 export function createSessions(options: SessionOptions): Sessions {
   if (options.secret.length < 32) {
     throw new Error("Cannot create sessions: the cookie secret must be at least 32 characters");
   }
-  const maxAge = options.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS;
+  const now = options.now ?? (() => new Date());
+  const maxAgeMs = (options.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS) * 1000;
+  const idleTimeoutMs = (options.idleSeconds ?? DEFAULT_IDLE_SECONDS) * 1000;
+  const records = options.records ?? createMemorySessionRecords<Principal>({ now });
   const cookie = cookieOptions(options.secure);
 
   async function start(c: Context, principal: Principal): Promise<Session> {
-    const session = { principal, csrf: randomToken(), expiresAt: Date.now() + maxAge * 1000 };
-    await setSignedCookie(c, SESSION_COOKIE, JSON.stringify(session), options.secret, {
-      ...cookie,
-      maxAge,
+    const replacing = await sessionId(c);
+    const { id, record } = await records.create({
+      principal,
+      csrf: randomToken(),
+      maxAgeMs,
+      idleTimeoutMs,
+      ...(replacing === null ? {} : { replacing }),
     });
-    return session;
+    await setSignedCookie(c, SESSION_COOKIE, id, options.secret, {
+      ...cookie,
+      maxAge: Math.floor(maxAgeMs / 1000),
+    });
+    return sessionOf(record);
   }
 
   async function read(c: Context): Promise<Session | null> {
-    const session = await readSigned(c, SESSION_COOKIE, SessionSchema);
-    return session !== null && session.expiresAt > Date.now() ? session : null;
+    const id = await sessionId(c);
+    const record = id === null ? null : await records.find(id);
+    return record === null ? null : sessionOf(record);
   }
 
-  function end(c: Context): void {
+  async function end(c: Context): Promise<void> {
+    const id = await sessionId(c);
+    if (id !== null) await records.remove(id);
     deleteCookie(c, SESSION_COOKIE, cookie);
   }
 
+  async function endEverywhere(c: Context): Promise<number> {
+    const session = await read(c);
+    deleteCookie(c, SESSION_COOKIE, cookie);
+    if (session === null) return 0;
+    const { subject, organisation } = session.principal;
+    return await records.removeAllOf({ subject, organisation });
+  }
+
+  async function sessionId(c: Context): Promise<string | null> {
+    const raw = await getSignedCookie(c, options.secret, SESSION_COOKIE, cookie.prefix);
+    return typeof raw === "string" && SESSION_ID.test(raw) ? raw : null;
+  }
+
   async function saveLoginState(c: Context, state: LoginState): Promise<void> {
-    const value = { ...state, expiresAt: Date.now() + LOGIN_MAX_AGE_SECONDS * 1000 };
+    const value = { ...state, expiresAt: now().getTime() + LOGIN_MAX_AGE_SECONDS * 1000 };
     await setSignedCookie(c, LOGIN_COOKIE, JSON.stringify(value), options.secret, {
       ...cookie,
       maxAge: LOGIN_MAX_AGE_SECONDS,
@@ -111,21 +162,19 @@ export function createSessions(options: SessionOptions): Sessions {
   }
 
   async function takeLoginState(c: Context): Promise<LoginState | null> {
-    const value = await readSigned(c, LOGIN_COOKIE, LoginCookieSchema);
+    const raw = await getSignedCookie(c, options.secret, LOGIN_COOKIE, cookie.prefix);
     deleteCookie(c, LOGIN_COOKIE, cookie);
-    if (value === null || value.expiresAt <= Date.now()) return null;
-    const { expiresAt: _expiresAt, ...state } = value;
+    const value = typeof raw === "string" ? LoginCookieSchema.safeParse(parseJson(raw)) : null;
+    if (!value?.success || value.data.expiresAt <= now().getTime()) return null;
+    const { expiresAt: _expiresAt, ...state } = value.data;
     return state;
   }
 
-  async function readSigned<T>(c: Context, name: string, schema: z.ZodType<T>): Promise<T | null> {
-    const raw = await getSignedCookie(c, options.secret, name, cookie.prefix);
-    if (typeof raw !== "string") return null;
-    const parsed = schema.safeParse(parseJson(raw));
-    return parsed.success ? parsed.data : null;
-  }
+  return { start, read, end, endEverywhere, saveLoginState, takeLoginState };
+}
 
-  return { start, read, end, saveLoginState, takeLoginState };
+function sessionOf(record: SessionRecord<Principal>): Session {
+  return { principal: record.principal, csrf: record.csrf, expiresAt: record.expiresAt };
 }
 
 /**
@@ -176,7 +225,8 @@ async function submittedToken(c: Context): Promise<string | undefined> {
   if (header !== undefined) return header;
   const type = c.req.header("content-type") ?? "";
   if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(type)) return undefined;
-  const body = await c.req.parseBody();
+  // A body that cannot be parsed carries no token; the guard then refuses it.
+  const body = await c.req.parseBody().catch(() => ({} as Record<string, unknown>));
   const field = body["_csrf"];
   return typeof field === "string" ? field : undefined;
 }

@@ -11,8 +11,9 @@ import {
   signAgreement,
 } from "../domain/decide_on_agreement.ts";
 import { DOMAIN_ERROR_STATUS, DomainError } from "../domain/errors.ts";
-import { agreementKey, BoardId, Oid, Sha256, SupplierId } from "../domain/ids.ts";
-import { boardOf, canReadBoard } from "../domain/permissions.ts";
+import { boardTarget, SERVICE, supplierTarget } from "../domain/authorisation.ts";
+import { agreementKey, Oid, Sha256, SupplierId } from "../domain/ids.ts";
+import { type BoardAction, boardOf } from "../domain/permissions.ts";
 import type { Privacybijsluiter } from "../domain/privacybijsluiter.ts";
 import { acceptTerms, TERMS_VERSION } from "../domain/registry.ts";
 import type { AgreementStatus, Board, State, Supplier } from "../domain/state.ts";
@@ -26,6 +27,7 @@ import { renderMarkdown } from "../views/markdown.ts";
 import { renderPage } from "../views/render.ts";
 import { SignPage } from "../views/sign_page.ts";
 import { SupplierOverviewPage } from "../views/supplier_overview_page.ts";
+import { isAuthorised, requireAuthorised } from "./authorised.ts";
 import type { Services } from "./services.ts";
 import type { Session, Sessions } from "./session.ts";
 
@@ -51,24 +53,25 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
     const session = c.get("session");
     if (!session) return page(c, HomePage());
     const { principal } = session;
-    if (principal.admin) return c.redirect("/admin", 303);
+    if (isAuthorised(principal, "admin.read", SERVICE)) return c.redirect("/admin", 303);
     const board = boardOf(store.state, principal);
-    if (board) return c.redirect(`/boards/${board.id}`, 303);
-    if (principal.supplier && store.state.suppliers.has(principal.organisation)) {
-      return c.redirect(`/suppliers/${principal.organisation}`, 303);
+    if (board && isAuthorised(principal, "board.read", boardTarget(board))) {
+      return c.redirect(`/boards/${board.id}`, 303);
     }
-    if (principal.auditor) return c.redirect("/tokens", 303);
+    const supplier = store.state.suppliers.get(principal.organisation);
+    if (supplier && isAuthorised(principal, "supplier.read", supplierTarget(supplier.id))) {
+      return c.redirect(`/suppliers/${supplier.id}`, 303);
+    }
+    if (isAuthorised(principal, "tokens.manage", SERVICE)) return c.redirect("/tokens", 303);
     throw new HTTPException(403, {
       message:
-        `Uw organisatie (KvK ${principal.organisation}) is niet bekend als schoolbestuur of leverancier in Akkoord.`,
+        `Akkoord heeft niets voor uw organisatie (KvK ${principal.organisation}) met de machtigingen waarmee u inlogde.`,
     });
   });
 
   ui.get("/admin", (c) => {
     const session = requireSession(c);
-    if (!session.principal.admin) {
-      throw new HTTPException(403, { message: "Deze pagina is voor beheerders." });
-    }
+    requireAuthorised(session.principal, "admin.read", SERVICE);
     const counts = new Map<string, { signed: number; waiting: number; rejected: number }>();
     for (const status of store.state.agreements.values()) {
       const count = counts.get(status.board) ?? { signed: 0, waiting: 0, rejected: 0 };
@@ -95,7 +98,7 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
 
   ui.get("/boards/:board", (c) => {
     const session = requireSession(c);
-    const board = readableBoard(store.state, session.principal, c.req.param("board"));
+    const board = authorisedBoard(store.state, session, c.req.param("board"), "board.read");
     const rows = [...store.state.agreements.values()]
       .filter((status) => status.board === board.id)
       .map((status) => ({
@@ -109,8 +112,7 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
       BoardOverviewPage({
         board,
         rows,
-        canAcceptTerms: board.kvk === session.principal.organisation &&
-          session.principal.mandates.length > 0,
+        canAcceptTerms: isAuthorised(session.principal, "board.accept_terms", boardTarget(board)),
         termsVersion: TERMS_VERSION,
         csrf: session.csrf,
         user: pageUser(store.state, session.principal),
@@ -120,14 +122,13 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
 
   ui.post("/boards/:board/terms", async (c) => {
     const session = requireSession(c);
-    const board = BoardId.safeParse(c.req.param("board"));
-    if (!board.success) throw notFound();
+    const board = authorisedBoard(store.state, session, c.req.param("board"), "board.accept_terms");
     await decideOrThrow(() =>
       store.transact((state) =>
-        acceptTerms(state, { principal: session.principal, board: board.data, at: now() })
+        acceptTerms(state, { principal: session.principal, board: board.id, at: now() })
       )
     );
-    return c.redirect(`/boards/${board.data}`, 303);
+    return c.redirect(`/boards/${board.id}`, 303);
   });
 
   ui.get("/boards/:board/agreements/:supplier", async (c) => {
@@ -137,14 +138,14 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
 
   ui.post("/boards/:board/agreements/:supplier/approve", async (c) => {
     const session = requireSession(c);
-    const command = await agreementCommand(c, session);
+    const command = await agreementCommand(c, session, "agreement.approve");
     await decideOrThrow(() => store.transact((state) => approveAgreement(state, command)));
     return c.redirect(agreementUrl(command), 303);
   });
 
   ui.post("/boards/:board/agreements/:supplier/reject", async (c) => {
     const session = requireSession(c);
-    const command = await agreementCommand(c, session);
+    const command = await agreementCommand(c, session, "agreement.reject");
     const reason = String((await c.req.parseBody())["reason"] ?? "");
     try {
       await store.transact((state) => rejectAgreement(state, { ...command, reason }));
@@ -168,7 +169,7 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
 
   ui.post("/boards/:board/agreements/:supplier/sign", async (c) => {
     const session = requireSession(c);
-    const command = await agreementCommand(c, session);
+    const command = await agreementCommand(c, session, "agreement.sign");
     if ((await c.req.parseBody())["confirm"] === undefined) {
       const errors = {
         confirm: "Vink aan dat u deze versie hebt gelezen en namens het bestuur ondertekent.",
@@ -184,9 +185,7 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
     const supplier = store.state.suppliers.get(c.req.param("supplier"));
     const { principal } = session;
     if (!supplier) throw notFound();
-    if (!principal.admin && !(principal.supplier && principal.organisation === supplier.id)) {
-      throw new HTTPException(403, { message: "U handelt niet namens deze leverancier." });
-    }
+    requireAuthorised(principal, "supplier.read", supplierTarget(supplier.id));
     const rows = [...store.state.agreements.values()]
       .filter((status) => status.supplier === supplier.id)
       .map((status) => ({ board: store.state.boards.get(status.board)!, status }))
@@ -205,11 +204,11 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
     form?: { errors: Record<string, string>; values: Record<string, string> },
   ): Promise<VNode> {
     const { principal } = session;
-    const { board, supplier, status } = readableAgreement(
+    const { board, supplier, status } = authorisedAgreement(
       store.state,
-      principal,
-      boardParam,
-      supplierParam,
+      session,
+      { board: boardParam, supplier: supplierParam },
+      "agreement.read",
     );
     const files = await store.readTreeFiles(status.current.oid);
     const decoder = new TextDecoder();
@@ -217,8 +216,10 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
     const products = files
       .filter((file) => file.path.startsWith(`${PRODUCTS_DIR}/`))
       .map((file) => JSON.parse(decoder.decode(file.content)) as Privacybijsluiter);
-    const actsForBoard = board.kvk === principal.organisation && board.termsAccepted !== undefined;
-    const reviewer = actsForBoard && principal.mandates.includes("beoordelen");
+    const target = boardTarget(board);
+    const accepted = board.termsAccepted !== undefined;
+    const approver = accepted && isAuthorised(principal, "agreement.approve", target);
+    const rejecter = accepted && isAuthorised(principal, "agreement.reject", target);
     return AgreementPage({
       board,
       supplier,
@@ -226,9 +227,9 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
       agreementHtml: renderMarkdown(text ? decoder.decode(text.content) : ""),
       products,
       actions: {
-        approve: reviewer && status.state === "offered",
-        reject: reviewer && (status.state === "offered" || status.state === "approved"),
-        sign: actsForBoard && principal.mandates.includes("ondertekenen") &&
+        approve: approver && status.state === "offered",
+        reject: rejecter && (status.state === "offered" || status.state === "approved"),
+        sign: accepted && isAuthorised(principal, "agreement.sign", target) &&
           status.state === "approved",
       },
       csrf: session.csrf,
@@ -243,11 +244,11 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
     supplierParam: string,
     errors?: Record<string, string>,
   ): VNode {
-    const { board, supplier, status } = readableAgreement(
+    const { board, supplier, status } = authorisedAgreement(
       store.state,
-      session.principal,
-      boardParam,
-      supplierParam,
+      session,
+      { board: boardParam, supplier: supplierParam },
+      "agreement.sign",
     );
     return SignPage({
       board,
@@ -259,10 +260,14 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
     });
   }
 
-  async function agreementCommand(c: Context, session: Session): Promise<AgreementCommand> {
-    const board = BoardId.safeParse(c.req.param("board"));
+  async function agreementCommand(
+    c: Context,
+    session: Session,
+    action: BoardAction,
+  ): Promise<AgreementCommand> {
+    const board = authorisedBoard(store.state, session, c.req.param("board") ?? "", action);
     const supplier = SupplierId.safeParse(c.req.param("supplier"));
-    if (!board.success || !supplier.success) throw notFound();
+    if (!supplier.success) throw notFound();
     const form = VersionForm.safeParse(await c.req.parseBody());
     if (!form.success) {
       throw new HTTPException(400, {
@@ -271,7 +276,7 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
     }
     return {
       principal: session.principal,
-      board: board.data,
+      board: board.id,
       supplier: supplier.data,
       shown: form.data,
       at: now(),
@@ -292,23 +297,27 @@ function requireSession(c: Context<Env>): Session {
   return session;
 }
 
-function readableBoard(state: State, principal: Principal, id: string): Board {
+/** The board named in the path, once the authorisation table allows `action` on it. */
+function authorisedBoard(
+  state: State,
+  session: Session,
+  id: string,
+  action: BoardAction,
+): Board {
   const board = state.boards.get(id);
   if (!board) throw notFound();
-  if (!canReadBoard(state, principal, board.id)) {
-    throw new HTTPException(403, { message: "U handelt niet namens dit schoolbestuur." });
-  }
+  requireAuthorised(session.principal, action, boardTarget(board));
   return board;
 }
 
-function readableAgreement(
+function authorisedAgreement(
   state: State,
-  principal: Principal,
-  boardId: string,
-  supplierId: string,
+  session: Session,
+  path: { board: string; supplier: string },
+  action: BoardAction,
 ): { board: Board; supplier: Supplier; status: AgreementStatus } {
-  const board = readableBoard(state, principal, boardId);
-  const status = state.agreements.get(agreementKey(board.id, supplierId));
+  const board = authorisedBoard(state, session, path.board, action);
+  const status = state.agreements.get(agreementKey(board.id, path.supplier));
   if (!status) throw notFound();
   return { board, supplier: supplierOf(state, status.supplier), status };
 }

@@ -32,7 +32,10 @@ interface TestSite {
 }
 
 /** Serves broker, login routes and two probe routes on 127.0.0.1 like the lead's app would. */
-async function startSite(keyDir?: string): Promise<TestSite> {
+async function startSite(
+  keyDir?: string,
+  brokerOptions: { minimalIdToken?: boolean } = {},
+): Promise<TestSite> {
   const app = new Hono();
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
   const origin = `http://127.0.0.1:${server.addr.port}`;
@@ -42,6 +45,7 @@ async function startSite(keyDir?: string): Promise<TestSite> {
     audience: CLIENT_ID,
     organisations: () => [BOARD, SUPPLIER],
     services: SERVICES,
+    ...brokerOptions,
     ...(keyDir
       ? {
         persistKey: (create: () => Promise<string>) =>
@@ -186,6 +190,11 @@ async function logIn(site: TestSite, browser: Browser, choice: LoginChoice): Pro
   return await browser.request(location(chosen));
 }
 
+function decodeJwtPart(token: string, index: 0 | 1): Record<string, unknown> {
+  const part = token.split(".")[index] ?? "";
+  return JSON.parse(new TextDecoder().decode(joseBase64url.decode(part)));
+}
+
 async function pkce(): Promise<{ verifier: string; challenge: string }> {
   const verifier = joseBase64url.encode(crypto.getRandomValues(new Uint8Array(32)));
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
@@ -234,6 +243,7 @@ Deno.test("dev broker and login routes over HTTP", async (t) => {
         .json();
       assert.equal(discovery.issuer, site.issuer);
       assert.equal(discovery.token_endpoint, `${site.issuer}/token`);
+      assert.equal(discovery.userinfo_endpoint, `${site.issuer}/userinfo`);
       const jwks = await (await fetch(discovery.jwks_uri)).json();
       assert.equal(jwks.keys.length, 1);
       assert.ok(jwks.keys[0].kid);
@@ -291,6 +301,18 @@ Deno.test("dev broker and login routes over HTTP", async (t) => {
       const callback = await logIn(site, browser, choice);
       assert.equal(callback.status, 403);
       assert.match(await text(callback), /te laag betrouwbaarheidsniveau/);
+      assert.equal(await (await browser.request(`${site.origin}/`)).json(), null);
+    });
+
+    await t.step("refuses a login without any mandate with a Dutch message", async () => {
+      const browser = new Browser();
+      const choice = { organisation: BOARD.kvk, name: "Kees", mandates: [], assurance: "loa3" };
+      const callback = await logIn(site, browser, choice);
+      assert.equal(callback.status, 403);
+      const page = await text(callback);
+      assert.match(page, /<html lang="nl">/);
+      assert.match(page, /geeft geen machtiging voor Akkoord/);
+      assert.match(page, /beheerder van eHerkenning in uw organisatie/);
       assert.equal(await (await browser.request(`${site.origin}/`)).json(), null);
     });
 
@@ -357,8 +379,30 @@ Deno.test("dev broker and login routes over HTTP", async (t) => {
       const first = await exchange(site, fields);
       assert.equal(first.status, 200);
       const tokens = await first.json();
-      const principal = await site.verifier.verify(tokens.id_token, { nonce: "nonce-1" });
+      const principal = await site.verifier.verifyLogin({
+        idToken: tokens.id_token,
+        nonce: "nonce-1",
+      });
       assert.deepEqual(principal.mandates, ["beoordelen"]);
+      assert.equal(decodeJwtPart(tokens.id_token, 0).typ, "JWT");
+      assert.equal(decodeJwtPart(tokens.access_token, 0).typ, "at+jwt");
+      const swapped = site.verifier.verifyLogin({ idToken: tokens.access_token, nonce: "nonce-1" });
+      await assert.rejects(swapped, /type "at\+jwt" is not jwt/, "an access token is no ID token");
+
+      const userinfo = await fetch(`${site.issuer}/userinfo`, {
+        headers: { authorization: `Bearer ${tokens.access_token}` },
+      });
+      assert.equal(userinfo.status, 200);
+      const claims = await userinfo.json();
+      assert.equal(claims.sub, decodeJwtPart(tokens.id_token, 1).sub);
+      assert.equal(claims["urn:etoegang:core:LegalSubjectID"], BOARD.kvk);
+      assert.equal(claims.nonce, undefined);
+      for (const authorization of [`Bearer ${tokens.id_token}`, "Bearer x.y.z", ""]) {
+        const refused = await fetch(`${site.issuer}/userinfo`, { headers: { authorization } });
+        assert.equal(refused.status, 401, authorization);
+        assert.match(refused.headers.get("www-authenticate") ?? "", /invalid_token/);
+        await refused.body?.cancel();
+      }
 
       const second = await exchange(site, fields);
       assert.equal(second.status, 400);
@@ -399,13 +443,17 @@ Deno.test("dev broker and login routes over HTTP", async (t) => {
 
     await t.step("refuses a tampered session cookie", async () => {
       const browser = new Browser();
-      const choice = { organisation: BOARD.kvk, name: "Eva", mandates: [], assurance: "loa3" };
+      const choice = {
+        organisation: BOARD.kvk,
+        name: "Eva",
+        mandates: ["beoordelen"],
+        assurance: "loa3",
+      };
       await (await logIn(site, browser, choice)).body?.cancel();
       const cookie = browser.cookie("akkoord_session");
       assert.ok(cookie);
-      const forged = encodeURIComponent(
-        decodeURIComponent(cookie).replace('"mandates":[]', '"mandates":["ondertekenen"]'),
-      );
+      assert.doesNotMatch(decodeURIComponent(cookie), /Eva|mandates/, "the cookie is only an id");
+      const forged = (cookie.startsWith("A") ? "B" : "A") + cookie.slice(1);
       assert.notEqual(forged, cookie);
       browser.setCookie("akkoord_session", forged);
       assert.equal(await (await browser.request(`${site.origin}/`)).json(), null);
@@ -413,7 +461,12 @@ Deno.test("dev broker and login routes over HTTP", async (t) => {
 
     await t.step("guards forms by origin and CSRF token, and logs out", async () => {
       const browser = new Browser();
-      const choice = { organisation: BOARD.kvk, name: "Lot", mandates: [], assurance: "loa3" };
+      const choice = {
+        organisation: BOARD.kvk,
+        name: "Lot",
+        mandates: ["beoordelen"],
+        assurance: "loa3",
+      };
       await (await logIn(site, browser, choice)).body?.cancel();
       const { csrf } = await (await browser.request(`${site.origin}/`)).json();
 
@@ -452,6 +505,60 @@ Deno.test("dev broker and login routes over HTTP", async (t) => {
       assert.equal(logout.status, 303);
       await logout.body?.cancel();
       assert.equal(await (await browser.request(`${site.origin}/`)).json(), null);
+    });
+  } finally {
+    await site.close();
+  }
+});
+
+Deno.test("a minimal ID token is completed from the broker's userinfo", async (t) => {
+  const site = await startSite(undefined, { minimalIdToken: true });
+  try {
+    await t.step("the ID token carries only the subject", async () => {
+      const { verifier, challenge } = await pkce();
+      const code = await brokerCode(site, challenge);
+      const response = await exchange(site, {
+        grant_type: "authorization_code",
+        code,
+        redirect_uri: `${site.origin}/auth/callback`,
+        code_verifier: verifier,
+      });
+      const tokens = await response.json();
+      const claims = decodeJwtPart(tokens.id_token, 1);
+      assert.deepEqual(
+        Object.keys(claims).sort(),
+        ["aud", "exp", "iat", "iss", "nbf", "nonce", "sub"],
+      );
+      const withoutUserinfo = site.verifier.verifyLogin({
+        idToken: tokens.id_token,
+        nonce: "nonce-1",
+      });
+      await assert.rejects(withoutUserinfo, /LegalSubjectID|assurance|acting person/);
+    });
+
+    await t.step("the login routes read userinfo and log the person in", async () => {
+      const browser = new Browser();
+      const callback = await logIn(site, browser, {
+        organisation: BOARD.kvk,
+        name: "Fenna Bakker",
+        mandates: ["ondertekenen"],
+        assurance: "loa4",
+      });
+      assert.equal(callback.status, 303);
+      await callback.body?.cancel();
+      const session = await (await browser.request(`${site.origin}/`)).json();
+      assert.equal(session.principal.organisation, BOARD.kvk);
+      assert.equal(session.principal.name, "Fenna Bakker");
+      assert.deepEqual(session.principal.mandates, ["ondertekenen"]);
+      assert.equal(session.principal.assurance, "urn:etoegang:core:assurance-class:loa4");
+    });
+
+    await t.step("the mandate check applies to claims from userinfo", async () => {
+      const browser = new Browser();
+      const choice = { organisation: BOARD.kvk, name: "Kees", mandates: [], assurance: "loa3" };
+      const callback = await logIn(site, browser, choice);
+      assert.equal(callback.status, 403);
+      assert.match(await text(callback), /geeft geen machtiging voor Akkoord/);
     });
   } finally {
     await site.close();

@@ -147,10 +147,16 @@ Deno.test("token verifier against a JWKS served over HTTP", async (t) => {
     });
 
     await t.step("refuses KvK numbers that lost or gained digits", async () => {
-      for (const kvk of ["1234567", 1234567, 12345678, "123456789", " 1234567"]) {
+      for (const kvk of ["1234567", 1234567, 12345678, "1234567890", " 1234567"]) {
         const claims = { ...goodClaims(), "urn:etoegang:core:LegalSubjectID": kvk };
         assert.equal(await codeOf(verifyWith(key, claims)), "token_invalid", String(kvk));
       }
+      const nine = { ...goodClaims(), "urn:etoegang:core:LegalSubjectID": "123456789" };
+      assert.equal(
+        await codeOf(verifyWith(key, nine)),
+        "organisation_unsupported",
+        "nine digits are an RSIN, which the registry cannot match",
+      );
     });
 
     await t.step("refuses loa2 when loa3 is required, accepts loa4", async () => {

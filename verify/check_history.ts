@@ -6,6 +6,12 @@
  * the events is never violated.
  */
 import { findSigner, parseAllowedSigners } from "./allowed_signers.ts";
+import {
+  apiKeyPathOf,
+  checkApiKeyActor,
+  checkApiKeyRegistered,
+  checkApiKeyRevoked,
+} from "./check_api_key.ts";
 import { checkDecision, checkOffered } from "./check_agreement.ts";
 import type { CommitObject } from "./commit_object.ts";
 import { type EventKind, type EventRecord, parseEvent } from "./event_trailers.ts";
@@ -58,6 +64,7 @@ export function checkCommit(replay: Replay, loaded: LoadedCommit, key: SigningKe
   const context: CheckContext = { replay, loaded, event, signersBefore, fail };
   checkChangedPaths(context);
   applySigners(context, key);
+  checkApiKeyActor(context);
   EVENT_CHECKS[event.kind](context);
   replay.position = position;
   replay.head = loaded.object.oid;
@@ -123,6 +130,8 @@ const EVENT_CHECKS: Record<EventKind, (context: CheckContext) => void> = {
   withdrawn: checkDecision,
   "readme-updated": checkReadme,
   "key-rotated": checkKeyRotated,
+  "api-key-registered": checkApiKeyRegistered,
+  "api-key-revoked": checkApiKeyRevoked,
 };
 
 function checkLinear(replay: Replay, commit: CommitObject, fail: CheckContext["fail"]): void {
@@ -172,6 +181,10 @@ function mayChange(event: EventRecord, change: Change): boolean {
       return status !== "D" && path === README_PATH;
     case "key-rotated":
       return status === "M" && path === SIGNERS_PATH;
+    case "api-key-registered":
+      return status === "A" && path === apiKeyPathOf(event.apiKey!);
+    case "api-key-revoked":
+      return status === "M" && path === apiKeyPathOf(event.apiKey!);
     default:
       return status === "M" && path === `agreements/${event.agreements[0]?.key}/status.json`;
   }

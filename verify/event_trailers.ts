@@ -16,6 +16,8 @@ export const EVENT_KINDS = [
   "withdrawn",
   "readme-updated",
   "key-rotated",
+  "api-key-registered",
+  "api-key-revoked",
 ] as const;
 
 export type EventKind = typeof EVENT_KINDS[number];
@@ -29,6 +31,14 @@ export interface AgreementRef {
   supplier: string;
   version: number;
   /** `board/supplier`. */
+  key: string;
+}
+
+/** One `Api-Key: <supplier>/<thumbprint>` trailer. */
+export interface ApiKeyRef {
+  supplier: string;
+  thumbprint: string;
+  /** `supplier/thumbprint`. */
   key: string;
 }
 
@@ -50,6 +60,8 @@ export interface EventRecord {
   /** `Board` of a terms-accepted event. */
   board: string | null;
   termsVersion: string | null;
+  /** `Api-Key` of an api-key-registered or api-key-revoked event. */
+  apiKey: ApiKeyRef | null;
   actor: ActorTrailers;
 }
 
@@ -58,6 +70,8 @@ const OID = /^[0-9a-f]{40}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 const KVK = /^\d{8}$/;
 const BOARD = /^\d{5}$/;
+const API_KEY = /^(\d{8})\/([A-Za-z0-9_-]{43})$/;
+const API_KEY_EVENTS = new Set<EventKind>(["api-key-registered", "api-key-revoked"]);
 const DECISIONS = new Set<EventKind>(["approved", "rejected", "signed", "withdrawn"]);
 
 /** The value of the `Event` trailer, or `(none)`, for messages. */
@@ -87,6 +101,7 @@ export function parseEvent(trailers: Array<[string, string]>): EventRecord {
     reason: optional("Reason"),
     board: optional("Board"),
     termsVersion: optional("Terms-Version"),
+    apiKey: parseApiKey(optional("Api-Key")),
     actor: parseActor(one),
   };
   checkShape(event);
@@ -100,6 +115,15 @@ function parseAgreement(value: string): AgreementRef {
   }
   const [, board, supplier, version] = match as unknown as [string, string, string, string];
   return { board, supplier, version: Number(version), key: `${board}/${supplier}` };
+}
+
+function parseApiKey(value: string | null): ApiKeyRef | null {
+  if (value === null) return null;
+  const match = API_KEY.exec(value);
+  if (match === null) {
+    throw new Error(`its Api-Key trailer "${value}" is not "KKKKKKKK/<43-character thumbprint>"`);
+  }
+  return { supplier: match[1]!, thumbprint: match[2]!, key: value };
 }
 
 function parseActor(one: (key: string) => string): ActorTrailers {
@@ -137,6 +161,9 @@ function checkShape(event: EventRecord): void {
   }
   if (event.kind === "rejected" && (event.reason ?? "") === "") {
     throw new Error("a rejection has no Reason");
+  }
+  if (API_KEY_EVENTS.has(event.kind) !== (event.apiKey !== null)) {
+    throw new Error(`a ${event.kind} event ${event.apiKey ? "names no" : "needs an"} Api-Key`);
   }
   if (event.kind === "terms-accepted") {
     if (event.board === null || !BOARD.test(event.board)) {

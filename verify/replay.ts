@@ -55,6 +55,13 @@ export interface BoardReplay {
   events: number;
 }
 
+/** A supplier's API key, replayed from its file and its events. */
+export interface ApiKeyReplay {
+  /** suppliers/<supplier>/api_keys/<thumbprint>.json as last written. */
+  record: Record<string, unknown>;
+  revoked: boolean;
+}
+
 /** Everything the checks remember from the commits before. */
 export interface Replay {
   /** The principal the service signs as. */
@@ -66,6 +73,8 @@ export interface Replay {
   /** Supplier id to name. */
   suppliers: Map<string, string>;
   agreements: Map<string, AgreementReplay>;
+  /** Suppliers' API keys, keyed `supplier/thumbprint`. */
+  apiKeys: Map<string, ApiKeyReplay>;
   /** keys/allowed_signers in the tree at the last commit. */
   signers: AllowedSigner[] | null;
   /** Fingerprints of the keys that signed. */
@@ -98,6 +107,7 @@ export function emptyReplay(principal: string): Replay {
     boards: new Map(),
     suppliers: new Map(),
     agreements: new Map(),
+    apiKeys: new Map(),
     signers: null,
     keys: new Set(),
     events: new Map(),

@@ -1,5 +1,6 @@
 import type { VNode } from "preact";
 import { formatDate, formatDateTime } from "./format.ts";
+import { describedBy, DoneNotice, ErrorSummary, textboxClass, TextField } from "./form_field.ts";
 import { html } from "./html.ts";
 import { Layout, type PageUser } from "./layout.ts";
 import { TableScroll } from "./table_scroll.ts";
@@ -57,8 +58,10 @@ export function AccessTokensPage(props: AccessTokensPageProps): VNode {
       </p>
       ${props.created
         ? html`<${CreatedNotice} created=${props.created} cloneUrl=${props.cloneUrl} />`
-        : null} ${props.revoked ? html`<${RevokedNotice} />` : null}
-      <${ErrorSummary} errors=${props.errors} />
+        : null} ${props.revoked
+        ? html`<${DoneNotice} message="De sleutel is ingetrokken en werkt niet meer." />`
+        : null}
+      <${ErrorSummary} title="De sleutel is niet gemaakt." errors=${props.errors} />
       <${TokenList} ...${props} />
       <${CreateForm} ...${props} />
       <${Usage} cloneUrl=${props.cloneUrl} />
@@ -104,41 +107,6 @@ function CreatedNotice(props: { created: CreatedAccessToken; cloneUrl: string })
         </div>
       </div>
     </section>
-  `;
-}
-
-function RevokedNotice(): VNode {
-  return html`
-    <div class="utrecht-alert utrecht-alert--ok akkoord-alert" role="status">
-      <div class="utrecht-alert__content">
-        <div class="utrecht-alert__message">
-          <p class="utrecht-paragraph">De sleutel is ingetrokken en werkt niet meer.</p>
-        </div>
-      </div>
-    </div>
-  `;
-}
-
-function ErrorSummary(props: { errors?: Record<string, string> }): VNode | null {
-  const entries = Object.entries(props.errors ?? {});
-  if (entries.length === 0) return null;
-  return html`
-    <div class="utrecht-alert utrecht-alert--error akkoord-alert" role="alert">
-      <div class="utrecht-alert__content">
-        <div class="utrecht-alert__message">
-          <p class="utrecht-paragraph"><strong>De sleutel is niet gemaakt.</strong></p>
-          <ul class="utrecht-unordered-list">
-            ${entries.map(([field, message]) =>
-              html`
-                <li class="utrecht-unordered-list__item">
-                  <a class="utrecht-link utrecht-link--html-a" href=${`#${field}`}>${message}</a>
-                </li>
-              `
-            )}
-          </ul>
-        </div>
-      </div>
-    </div>
   `;
 }
 
@@ -254,37 +222,6 @@ function CreateForm(props: AccessTokensPageProps): VNode {
   `;
 }
 
-function TextField(
-  props: { id: string; label: string; description: string; error?: string; children?: VNode },
-): VNode {
-  return html`
-    <div class=${`utrecht-form-field utrecht-form-field--text${
-      props.error ? " utrecht-form-field--invalid" : ""
-    }`}>
-      <div class="utrecht-form-field__label">
-        <label class="utrecht-form-label" for=${props.id}>${props.label}</label>
-      </div>
-      <div
-        class="utrecht-form-field__description utrecht-form-field-description"
-        id=${`${props.id}-description`}
-      >
-        ${props.description}
-      </div>
-      ${props.error
-        ? html`
-          <div
-            class="utrecht-form-field__error-message utrecht-form-field-error-message"
-            id=${`${props.id}-error`}
-          >
-            ${props.error}
-          </div>
-        `
-        : null}
-      <div class="utrecht-form-field__input">${props.children}</div>
-    </div>
-  `;
-}
-
 function Usage(props: { cloneUrl: string }): VNode {
   return html`
     <section aria-labelledby="gebruik-titel">
@@ -298,12 +235,4 @@ function Usage(props: { cloneUrl: string }): VNode {
       </p>
     </section>
   `;
-}
-
-function textboxClass(error: string | undefined): string {
-  return `utrecht-textbox utrecht-textbox--html-input${error ? " utrecht-textbox--invalid" : ""}`;
-}
-
-function describedBy(id: string, error: string | undefined): string {
-  return error ? `${id}-description ${id}-error` : `${id}-description`;
 }

@@ -2,6 +2,7 @@ import type { VNode } from "preact";
 import type { Privacybijsluiter } from "../domain/privacybijsluiter.ts";
 import type { AgreementStatus, Board, Supplier } from "../domain/state.ts";
 import { agreementPath } from "./agreement_paths.ts";
+import { ErrorSummary } from "./form_field.ts";
 import { HistoryTable } from "./history_table.ts";
 import { html } from "./html.ts";
 import { Layout, type PageUser } from "./layout.ts";
@@ -47,7 +48,7 @@ export function AgreementPage(props: AgreementPageProps): VNode {
       <h1 class="utrecht-heading-1 akkoord-title">
         ${supplier.name} <${StatusBadge} state=${status.state} />
       </h1>
-      <${ErrorSummary} errors=${props.errors} />
+      <${ErrorSummary} title="Het formulier is niet verstuurd." errors=${props.errors} />
       <${VersionFacts} status=${status} />
       <${Decisions} ...${props} />
       <section aria-labelledby="tekst-titel">
@@ -72,29 +73,6 @@ export function AgreementPage(props: AgreementPageProps): VNode {
         <a class="utrecht-link utrecht-link--html-a" href="/">Terug naar het overzicht</a>
       </p>
       <//>
-  `;
-}
-
-function ErrorSummary(props: { errors?: Record<string, string> }): VNode | null {
-  const entries = Object.entries(props.errors ?? {});
-  if (entries.length === 0) return null;
-  return html`
-    <div class="utrecht-alert utrecht-alert--error akkoord-alert" role="alert">
-      <div class="utrecht-alert__content">
-        <div class="utrecht-alert__message">
-          <p class="utrecht-paragraph"><strong>Het formulier is niet verstuurd.</strong></p>
-          <ul class="utrecht-unordered-list">
-            ${entries.map(([field, message]) =>
-              html`
-                <li class="utrecht-unordered-list__item">
-                  <a class="utrecht-link utrecht-link--html-a" href=${`#${field}`}>${message}</a>
-                </li>
-              `
-            )}
-          </ul>
-        </div>
-      </div>
-    </div>
   `;
 }
 

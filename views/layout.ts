@@ -80,6 +80,12 @@ function UserBox(props: { user: PageUser; csrf?: string }): VNode {
             Uitloggen
           </button>
         </form>
+        <form method="post" action="/logout/everywhere" class="akkoord-user__logout">
+          <input type="hidden" name="_csrf" value=${props.csrf} />
+          <button type="submit" class="utrecht-button utrecht-button--subtle">
+            Afmelden op alle apparaten
+          </button>
+        </form>
       `}
     </div>
   `;
@@ -90,6 +96,7 @@ const TOKEN_HOLDER_ROLES = new Set(["auditor", "beheer"]);
 
 function MainNavigation(props: { user: PageUser }): VNode {
   const tokenHolder = props.user.roles.some((role) => TOKEN_HOLDER_ROLES.has(role));
+  const supplier = props.user.roles.includes("leverancier");
   return html`
     <nav class="utrecht-nav-bar akkoord-nav" aria-label="Hoofdmenu">
       <div class="utrecht-nav-bar__content">
@@ -101,6 +108,12 @@ function MainNavigation(props: { user: PageUser }): VNode {
             ? html`
               <li class="utrecht-nav-list__item">
                 <a class="utrecht-link utrecht-nav-list__link" href="/tokens">Toegangssleutels</a>
+              </li>
+            `
+            : null} ${supplier
+            ? html`
+              <li class="utrecht-nav-list__item">
+                <a class="utrecht-link utrecht-nav-list__link" href="/keys">API-sleutels</a>
               </li>
             `
             : null}

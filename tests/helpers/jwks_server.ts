@@ -14,6 +14,12 @@ export interface JwksServer {
   url: URL;
   /** The server's origin, e.g. `http://127.0.0.1:40123`. */
   origin: string;
+  /** How many requests the server has answered, on any path. */
+  readonly requests: number;
+  /** Publishes other keys from now on, as a broker rotating its keys does. */
+  setKeys(keys: JWK[]): void;
+  /** Answers `/jwks` with this status and no key set (a broker outage), or normally with 200. */
+  setStatus(status: number): void;
   close(): Promise<void>;
 }
 
@@ -24,22 +30,49 @@ export async function createTestKey(alg: string, kid: string): Promise<TestKey> 
   return { alg, kid, privateKey: pair.privateKey, publicJwk };
 }
 
-/** Serves `{ keys }` at `/jwks` on a free port of 127.0.0.1; other paths are 404. */
+/** Serves `{ keys }` at `/jwks` on a free port of 127.0.0.1, counting requests; other paths are 404. */
 export function startJwksServer(keys: JWK[]): JwksServer {
+  let published = keys;
+  let status = 200;
+  let requests = 0;
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    requests++;
     if (new URL(request.url).pathname !== "/jwks") {
       return new Response("not found", { status: 404 });
     }
-    return Response.json({ keys }, { headers: { "content-type": "application/jwk-set+json" } });
+    if (status !== 200) return new Response("unavailable", { status });
+    return Response.json({ keys: published }, {
+      headers: { "content-type": "application/jwk-set+json" },
+    });
   });
   const origin = `http://127.0.0.1:${server.addr.port}`;
-  return { url: new URL("/jwks", origin), origin, close: () => server.shutdown() };
+  return {
+    url: new URL("/jwks", origin),
+    origin,
+    get requests() {
+      return requests;
+    },
+    setKeys(next) {
+      published = next;
+    },
+    setStatus(next) {
+      status = next;
+    },
+    close: () => server.shutdown(),
+  };
 }
 
-/** Signs claims with a test key, naming its kid and alg in the header. */
-export async function signToken(key: TestKey, claims: JWTPayload): Promise<string> {
+/**
+ * Signs claims with a test key, naming its kid and alg in the header; `header`
+ * adds or overrides header parameters (`typ` defaults to `JWT`).
+ */
+export async function signToken(
+  key: TestKey,
+  claims: JWTPayload,
+  header: Record<string, unknown> = {},
+): Promise<string> {
   return await new SignJWT(claims)
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "JWT" })
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "JWT", ...header })
     .sign(key.privateKey);
 }
 

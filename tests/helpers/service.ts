@@ -15,12 +15,13 @@ export interface TestService {
 export async function startTestService(
   env: Record<string, string> = {},
   dir?: string,
+  options: { now?: () => Date } = {},
 ): Promise<TestService> {
   const dataDir = dir ?? await Deno.makeTempDir({ prefix: "akkoord-test-" });
   const log: Array<Record<string, unknown>> = [];
   const server = await startServer(
     { AKKOORD_DATA_DIR: dataDir, AKKOORD_PORT: "0", AKKOORD_HOSTNAME: "127.0.0.1", ...env },
-    { log: (line) => log.push(line) },
+    { log: (line) => log.push(line), ...(options.now ? { now: options.now } : {}) },
   );
   return {
     url: server.url,
@@ -106,6 +107,16 @@ export class Browser {
     const granted = await this.request(authorize.pathname, { method: "POST", body: form });
     const callback = new URL(granted.headers.get("Location")!, this.#url);
     return await this.request(callback.pathname + callback.search);
+  }
+
+  /** The value of one of this browser's cookies. */
+  cookie(name: string): string | undefined {
+    return this.#cookies.get(name);
+  }
+
+  /** Sets a cookie as if the server (or someone planting it) had. */
+  setCookie(name: string, value: string): void {
+    this.#cookies.set(name, value);
   }
 
   /** GETs a page and remembers its CSRF token. */

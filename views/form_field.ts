@@ -1,0 +1,97 @@
+import type { VNode } from "preact";
+import { html } from "./html.ts";
+
+/**
+ * A labelled form field with a description and, when invalid, an error
+ * message; the control itself is the child and names both in
+ * `aria-describedby` (see {@link describedBy}).
+ */
+export function TextField(
+  props: { id: string; label: string; description: string; error?: string; children?: VNode },
+): VNode {
+  return html`
+    <div class=${`utrecht-form-field utrecht-form-field--text${
+      props.error ? " utrecht-form-field--invalid" : ""
+    }`}>
+      <div class="utrecht-form-field__label">
+        <label class="utrecht-form-label" for=${props.id}>${props.label}</label>
+      </div>
+      <div
+        class="utrecht-form-field__description utrecht-form-field-description"
+        id=${`${props.id}-description`}
+      >
+        ${props.description}
+      </div>
+      ${props.error
+        ? html`
+          <div
+            class="utrecht-form-field__error-message utrecht-form-field-error-message"
+            id=${`${props.id}-error`}
+          >
+            ${props.error}
+          </div>
+        `
+        : null}
+      <div class="utrecht-form-field__input">${props.children}</div>
+    </div>
+  `;
+}
+
+/**
+ * The list of a form's errors above it, each linking to its field (the
+ * field's id is the key of `errors`); nothing when there are none.
+ */
+export function ErrorSummary(
+  props: { title: string; errors?: Record<string, string> },
+): VNode | null {
+  const entries = Object.entries(props.errors ?? {});
+  if (entries.length === 0) return null;
+  return html`
+    <div class="utrecht-alert utrecht-alert--error akkoord-alert" role="alert">
+      <div class="utrecht-alert__content">
+        <div class="utrecht-alert__message">
+          <p class="utrecht-paragraph"><strong>${props.title}</strong></p>
+          <ul class="utrecht-unordered-list">
+            ${entries.map(([field, message]) =>
+              html`
+                <li class="utrecht-unordered-list__item">
+                  <a class="utrecht-link utrecht-link--html-a" href=${`#${field}`}>${message}</a>
+                </li>
+              `
+            )}
+          </ul>
+        </div>
+      </div>
+    </div>
+  `;
+}
+
+/** A short confirmation after an action, announced to screen readers. */
+export function DoneNotice(props: { message: string }): VNode {
+  return html`
+    <div class="utrecht-alert utrecht-alert--ok akkoord-alert" role="status">
+      <div class="utrecht-alert__content">
+        <div class="utrecht-alert__message">
+          <p class="utrecht-paragraph">${props.message}</p>
+        </div>
+      </div>
+    </div>
+  `;
+}
+
+/** The classes of a text box, marked invalid when it has an error. */
+export function textboxClass(error: string | undefined): string {
+  return `utrecht-textbox utrecht-textbox--html-input${error ? " utrecht-textbox--invalid" : ""}`;
+}
+
+/** The classes of a text area, marked invalid when it has an error. */
+export function textareaClass(error: string | undefined): string {
+  return `utrecht-textarea utrecht-textarea--html-textarea${
+    error ? " utrecht-textarea--invalid" : ""
+  }`;
+}
+
+/** The ids a field's control is described by: its description, and its error when it has one. */
+export function describedBy(id: string, error: string | undefined): string {
+  return error ? `${id}-description ${id}-error` : `${id}-description`;
+}
