@@ -3,6 +3,8 @@ import type { Privacybijsluiter } from "./privacybijsluiter.ts";
 
 /** The file name of the agreement text inside a version directory. */
 export const AGREEMENT_FILE = "agreement.md";
+/** The file name of the agreement's title inside a version directory. */
+export const TITLE_FILE = "title.txt";
 /** The directory of the privacybijsluiters inside a version directory. */
 export const PRODUCTS_DIR = "products";
 
@@ -33,11 +35,23 @@ export function canonicalProduct(product: Privacybijsluiter): string {
   return JSON.stringify(product, null, 2).normalize("NFC") + "\n";
 }
 
-/** Builds the files of one version with their Git tree oid and content hash. */
-export function versionContent(text: string, products: Privacybijsluiter[]): VersionContent {
+/** The canonical form of a title: one line, Unicode NFC, no surrounding space. */
+export function canonicalTitle(title: string): string {
+  return title.normalize("NFC").replace(/\s+/g, " ").trim() + "\n";
+}
+
+/**
+ * Builds the files of one version with their Git tree oid and content hash.
+ * The title is part of the content, so the hash a signatory confirms covers
+ * everything the confirmation page shows.
+ */
+export function versionContent(
+  input: { title: string; text: string; products: Privacybijsluiter[] },
+): VersionContent {
   const files = new Map<string, Uint8Array>();
-  files.set(AGREEMENT_FILE, encoder.encode(canonicalText(text)));
-  for (const product of products) {
+  files.set(AGREEMENT_FILE, encoder.encode(canonicalText(input.text)));
+  files.set(TITLE_FILE, encoder.encode(canonicalTitle(input.title)));
+  for (const product of input.products) {
     files.set(
       `${PRODUCTS_DIR}/${product.product.id}.json`,
       encoder.encode(canonicalProduct(product)),

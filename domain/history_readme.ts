@@ -31,7 +31,7 @@ export const HISTORY_README = [
   "suppliers/<supplier>/api_keys/<kid>.json   a public key of the supplier's software for the API,",
   "                                           named by its RFC 7638 thumbprint; marked when revoked",
   "agreements/<board>/<supplier>/status.json  state, current version, version in force, history",
-  "agreements/<board>/<supplier>/version/     the current version: agreement.md and",
+  "agreements/<board>/<supplier>/version/     the current version: title.txt, agreement.md and",
   "                                           products/<product>.json (privacybijsluiters)",
   FENCE,
   "",

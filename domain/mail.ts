@@ -37,6 +37,9 @@ export function mailsForCommit(commit: CommitInfo, state: State, baseUrl: string
           `Beste ${board.name},`,
           `${supplier.name} biedt u versie ${version} van zijn verwerkersovereenkomst aan. Iemand met de machtiging "beoordelen" kan haar nu beoordelen:`,
           link,
+          ...(board.termsAccepted ? [] : [
+            `Uw bestuur gebruikt Akkoord nog niet. Wie namens het bestuur inlogt met eHerkenning, aanvaardt eerst eenmalig de gebruiksvoorwaarden; daarna kunt u de overeenkomst beoordelen en ondertekenen.`,
+          ]),
         ]),
       );
     } else if (event === "approved") {

@@ -1,6 +1,6 @@
 import type { Decision } from "../store/history.ts";
 import { actorRecord, type Principal } from "./actor.ts";
-import { versionContent } from "./content.ts";
+import { canonicalTitle, versionContent } from "./content.ts";
 import { DomainError } from "./errors.ts";
 import { eventCommit, isoSeconds, jsonFile } from "./event.ts";
 import { agreementKey, type BoardId, type SupplierId } from "./ids.ts";
@@ -48,7 +48,7 @@ export function offerAgreement(state: State, command: OfferCommand): Decision<Of
   }
   checkProducts(command);
 
-  const content = versionContent(command.text, command.products);
+  const content = versionContent(command);
   const actor = actorRecord(command.principal, "leverancier");
   const at = isoSeconds(command.at);
   const files = new Map<string, Uint8Array | null>();
@@ -77,7 +77,7 @@ export function offerAgreement(state: State, command: OfferCommand): Decision<Of
       current: {
         ...ref,
         offeredAt: at,
-        title: command.title,
+        title: canonicalTitle(command.title).trimEnd(),
         products: command.products.map((p) => p.product.id).sort(),
       },
       ...(previous?.inForce ? { inForce: previous.inForce } : {}),

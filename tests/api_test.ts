@@ -249,3 +249,29 @@ function decodePart(part: string): Record<string, unknown> {
 function encodePart(value: unknown): string {
   return btoa(JSON.stringify(value)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
 }
+
+Deno.test("API: the title is part of the content, so a new title is a new version", () =>
+  withService(async (service) => {
+    assert.equal(
+      (await post(service, "/offers", JSON.stringify(await sampleOffer([BOARD_ID])))).status,
+      201,
+    );
+    const renamed = await post(
+      service,
+      "/offers",
+      JSON.stringify(await sampleOffer([BOARD_ID], "Verwerkersovereenkomst 2027")),
+    );
+    assert.equal(renamed.status, 201);
+    const result = await renamed.json();
+    assert.equal(result.agreements[0].version, 2);
+    const title = await new Deno.Command("git", {
+      args: [
+        "--git-dir",
+        `${service.dir}/history.git`,
+        "show",
+        `HEAD:agreements/${BOARD_ID}/${SUPPLIER}/version/title.txt`,
+      ],
+      stdout: "piped",
+    }).output();
+    assert.equal(new TextDecoder().decode(title.stdout), "Verwerkersovereenkomst 2027\n");
+  }));

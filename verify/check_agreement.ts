@@ -151,7 +151,9 @@ function versionDigest(tree: VersionTree, dir: string, fail: CheckContext["fail"
     if (file.mode !== FILE_MODE) throw fail(`${dir}/${path} has mode ${file.mode}, not a file`);
     files.set(path, file.content);
   }
-  if (!files.has("agreement.md")) throw fail(`${dir} has no agreement.md`);
+  for (const required of ["agreement.md", "title.txt"]) {
+    if (!files.has(required)) throw fail(`${dir} has no ${required}`);
+  }
   const digest = { treeOid: treeOid(files), contentSha256: contentSha256(files) };
   digests.set(tree, digest);
   return digest;
