@@ -27,7 +27,7 @@ const encoder = new TextEncoder();
  */
 export function canonicalText(text: string): string {
   const lines = text.replace(/\r\n?/g, "\n").normalize("NFC").split("\n");
-  return lines.map((line) => line.trimEnd()).join("\n").replace(/\n+$/, "") + "\n";
+  return lines.map((line) => line.trimEnd()).join("\n").trimEnd() + "\n";
 }
 
 /** The canonical bytes of a privacybijsluiter: its validated JSON, two-space indented. */
