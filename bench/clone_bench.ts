@@ -67,7 +67,9 @@ async function main(): Promise<void> {
       report(
         `Akkoord server ready: pack entries prepared in ${
           akkoord.warmSeconds.toFixed(1)
-        } s, rss ${akkoord.rss()} MB`,
+        } s, rss ${akkoord.rss()} MB, lifetime peak (VmHWM) ${akkoord.hwm()} MB, heap ${
+          heapText(await akkoord.heap(false))
+        }`,
       );
       const clones: Record<"akkoord" | "git", number[]> = { akkoord: [], git: [] };
       let peak = 0;
@@ -83,6 +85,7 @@ async function main(): Promise<void> {
           if (sampler !== null) peak = Math.max(peak, await sampler.stop());
         }
       }
+      const live = await akkoord.heap(true);
       const packs = {
         git: await packSize(`${root}/clients/git-0.git`),
         akkoord: await packSize(`${root}/clients/akkoord-0.git`),
@@ -132,6 +135,7 @@ async function main(): Promise<void> {
       report(
         `Akkoord server memory: peak rss during clones ${peak} MB, lifetime peak (VmHWM) ${akkoord.hwm()} MB`,
       );
+      report(`Akkoord server live heap after the clones (after gc): ${heapText(live)}`);
     } finally {
       await backend.close();
       await akkoord.close();
@@ -142,19 +146,37 @@ async function main(): Promise<void> {
   }
 }
 
+/** Heap figures of the server process in MB. */
+interface HeapFigures {
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  /** Pack entry bytes the cache keeps in memory. */
+  cacheKept: number;
+}
+
 interface AkkoordProcess {
   url: string;
   pid: number;
   warmSeconds: number;
   rss(): number;
   hwm(): number;
+  /** The server's heap figures; after a full garbage collection when `collect`. */
+  heap(collect: boolean): Promise<HeapFigures>;
   append(count: number): Promise<void>;
   close(): Promise<void>;
 }
 
 async function startAkkoord(dataDir: string): Promise<AkkoordProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL(import.meta.url).pathname, "--serve", dataDir],
+    args: [
+      "run",
+      "-A",
+      "--v8-flags=--expose-gc",
+      new URL(import.meta.url).pathname,
+      "--serve",
+      dataDir,
+    ],
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
@@ -176,6 +198,11 @@ async function startAkkoord(dataDir: string): Promise<AkkoordProcess> {
     warmSeconds: ready.warmSeconds,
     rss: () => procStatus(child.pid, "VmRSS"),
     hwm: () => procStatus(child.pid, "VmHWM"),
+    async heap(collect: boolean) {
+      const response = await fetch(`${base}/bench/memory?gc=${collect ? 1 : 0}`);
+      if (!response.ok) throw new Error(`Reading memory failed: ${await response.text()}`);
+      return await response.json() as HeapFigures;
+    },
     async append(count: number) {
       const response = await fetch(`${base}/bench/append?count=${count}`, { method: "POST" });
       if (!response.ok) throw new Error(`Appending failed: ${await response.text()}`);
@@ -205,6 +232,18 @@ async function serveAkkoord(dataDir: string): Promise<void> {
     "/history.git",
     createGitHttp({ store, cache, warm: true, authenticate: () => Promise.resolve(true) }),
   );
+  app.get("/bench/memory", (c) => {
+    const collect = (globalThis as { gc?: () => void }).gc;
+    if (c.req.query("gc") === "1") collect?.();
+    const usage = Deno.memoryUsage();
+    const figures: HeapFigures = {
+      heapUsed: Math.round(usage.heapUsed / 2 ** 20),
+      heapTotal: Math.round(usage.heapTotal / 2 ** 20),
+      external: Math.round(usage.external / 2 ** 20),
+      cacheKept: Math.round(cache.keptBytes / 2 ** 20),
+    };
+    return c.json(figures);
+  });
   let sequence = 0;
   app.post("/bench/append", async (c) => {
     const count = Number(c.req.query("count") ?? 1);
@@ -358,6 +397,10 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+function heapText(figures: HeapFigures): string {
+  return `used ${figures.heapUsed} MB of ${figures.heapTotal} MB, external ${figures.external} MB, pack entries kept ${figures.cacheKept} MB`;
 }
 
 function median(values: number[]): number {

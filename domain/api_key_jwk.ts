@@ -29,6 +29,7 @@ export type JwkProblem =
   | "rsa_too_small"
   | "rsa_too_large"
   | "malformed_member"
+  | "not_on_curve"
   | "wrong_algorithm"
   | "not_for_signing";
 
@@ -59,6 +60,9 @@ export const MAX_JWK_CHARACTERS = 8192;
 // Members of RFC 7518 §6 that only a private or symmetric key has.
 const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth"];
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
+// The curve P-256, y² = x³ - 3x + b over the field of prime p (FIPS 186-5, SEC 2 §2.4.2).
+const P256_P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn;
+const P256_B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn;
 
 const ALGORITHMS_OF: Record<PublicJwk["kty"], ApiKeyAlgorithm[]> = {
   EC: ["ES256"],
@@ -132,12 +136,12 @@ function publicMembers(kty: unknown, input: Record<string, unknown>): PublicJwk 
   switch (kty) {
     case "EC":
       if (input.crv !== "P-256") throw unsupportedCurve(input.crv);
-      return {
+      return onP256({
         kty,
         crv: "P-256",
         x: fixedLength(input.x, "x", 32),
         y: fixedLength(input.y, "y", 32),
-      };
+      });
     case "OKP":
       if (input.crv !== "Ed25519") throw unsupportedCurve(input.crv);
       return { kty, crv: "Ed25519", x: fixedLength(input.x, "x", 32) };
@@ -149,6 +153,28 @@ function publicMembers(kty: unknown, input: Record<string, unknown>): PublicJwk 
         `Cannot register the JWK: key type ${describe(kty)} is not EC, RSA or OKP`,
       );
   }
+}
+
+/**
+ * Refuses an EC key whose point is not on P-256: WebCrypto in Deno imports
+ * such a key without complaint, and it could never verify a signature.
+ */
+function onP256(jwk: PublicJwk & { kty: "EC" }): PublicJwk {
+  const x = bigIntOf(base64urlBytes(jwk.x, "x"));
+  const y = bigIntOf(base64urlBytes(jwk.y, "y"));
+  const fits = x < P256_P && y < P256_P &&
+    (y * y - (x * x * x - 3n * x + P256_B)) % P256_P === 0n;
+  if (!fits) {
+    throw new JwkError(
+      "not_on_curve",
+      "Cannot register the JWK: its point (x, y) is not on the curve P-256",
+    );
+  }
+  return jwk;
+}
+
+function bigIntOf(bytes: Uint8Array): bigint {
+  return bytes.reduce((value, byte) => (value << 8n) | BigInt(byte), 0n);
 }
 
 function algorithmsOf(jwk: PublicJwk, alg: unknown): ApiKeyAlgorithm[] {

@@ -11,6 +11,7 @@ import { eventCommit, isoSeconds, jsonFile } from "./event.ts";
 import { apiKeyKey, type SupplierId } from "./ids.ts";
 import { apiKeyPath } from "./paths.ts";
 import { requireSupplier } from "./permissions.ts";
+import { hasVisibleContent, plainText } from "./plain_text.ts";
 import type { ApiKey, State, Supplier } from "./state.ts";
 
 /** The assurance of acts done with an API key rather than an eHerkenning login. */
@@ -159,8 +160,10 @@ function keyHolder(state: State, principal: Principal, supplierId: SupplierId): 
 }
 
 function checkedLabel(label: string): string {
-  const trimmed = label.trim();
-  if (trimmed === "" || trimmed.length > MAX_API_KEY_LABEL || /\p{Cc}/u.test(trimmed)) {
+  const trimmed = plainText(label).trim();
+  if (
+    !hasVisibleContent(trimmed) || trimmed.length > MAX_API_KEY_LABEL || /\p{Cc}/u.test(trimmed)
+  ) {
     throw new DomainError(
       "invalid_input",
       `Cannot register the API key: its label must be 1 to ${MAX_API_KEY_LABEL} characters on one line`,

@@ -56,6 +56,11 @@ export const AUTHORISATION = {
     target: "board",
     allow: [BOARD_PEOPLE, ANY_FOR_ADMIN],
   },
+  "agreement.download": {
+    does: "download a version of a board's agreement as PDF, with evidence",
+    target: "board",
+    allow: [BOARD_PEOPLE, ANY_FOR_ADMIN],
+  },
   "agreement.approve": {
     does: "approve the version that waits for review",
     target: "board",

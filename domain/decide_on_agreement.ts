@@ -6,6 +6,7 @@ import { agreementKey, type BoardId, type SupplierId } from "./ids.ts";
 import { oneLine } from "./offer_agreement.ts";
 import { statusPath } from "./paths.ts";
 import { requireBoardAction, requireSupplierAction } from "./permissions.ts";
+import { hasVisibleContent, plainText } from "./plain_text.ts";
 import type { AgreementStatus, HistoryAction, State, VersionRef } from "./state.ts";
 
 /** A board's or supplier's decision on one agreement, naming the exact version. */
@@ -18,6 +19,7 @@ export interface AgreementCommand {
   at: Date;
 }
 
+/** The longest reason for a rejection, in characters. */
 export const REASON_MAX_LENGTH = 2000;
 
 /** A reviewer approves the version that waits for review. */
@@ -43,8 +45,9 @@ export function rejectAgreement(
   command: AgreementCommand & { reason: string },
 ): Decision<AgreementStatus> {
   requireBoardAction(state, command.principal, command.board, "agreement.reject");
-  const reason = command.reason.trim();
-  if (reason.length === 0) {
+  // Browsers post a textarea's line breaks as CRLF but count them as one character.
+  const reason = plainText(command.reason).replace(/\r\n?/g, "\n").trim();
+  if (!hasVisibleContent(reason)) {
     throw new DomainError(
       "reason_required",
       `Rejecting agreement "${key(command)}" needs a reason`,

@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import type { Principal } from "../domain/actor.ts";
 import { SERVICE } from "../domain/authorisation.ts";
+import { hasVisibleContent, plainText } from "../domain/plain_text.ts";
 import {
   type AccessToken,
   type AccessTokenOwner,
@@ -36,9 +37,11 @@ export interface AccessTokensUiOptions {
 const TOKEN_ID = /^[A-Za-z0-9_-]{16}$/;
 
 const CreateForm = z.object({
-  label: z.string().trim().min(1, "Geef de sleutel een naam.").max(
-    MAX_LABEL_LENGTH,
-    `Een naam heeft hoogstens ${MAX_LABEL_LENGTH} tekens.`,
+  label: z.string().transform(plainText).pipe(
+    z.string().trim().min(1, "Geef de sleutel een naam.").max(
+      MAX_LABEL_LENGTH,
+      `Een naam heeft hoogstens ${MAX_LABEL_LENGTH} tekens.`,
+    ).refine(hasVisibleContent, "Geef de sleutel een naam."),
   ),
   days: z.string().trim().regex(/^\d{1,3}$/, `Kies een aantal dagen van 1 tot ${MAX_TOKEN_DAYS}.`)
     .transform(Number)

@@ -1,5 +1,6 @@
 import { type Context, Hono, type MiddlewareHandler, type Next } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
 import { zValidator } from "@hono/zod-validator";
 import type { z } from "zod";
 import type { Principal } from "../domain/actor.ts";
@@ -9,6 +10,7 @@ import { agreementKey, BoardId } from "../domain/ids.ts";
 import { offerAgreement } from "../domain/offer_agreement.ts";
 import type { SupplierAction } from "../domain/permissions.ts";
 import type { AgreementStatus } from "../domain/state.ts";
+import { type CompareOutcome, resolveComparison } from "./compare_pages.ts";
 import { domainProblem } from "./domain_problem.ts";
 import { IdempotencyIndex, requestSha256 } from "./idempotency.ts";
 import { API_LIMITS, IdempotencyKey, OfferBody, VersionBody } from "./api_schemas.ts";
@@ -45,12 +47,13 @@ export function createApi(services: Services, idempotency: IdempotencyIndex): Ho
     }
     await next();
   });
-  api.use("/offers", allowed("offer.create"), jsonBody);
+  api.use("/offers", allowed("offer.create"));
   api.use("/agreements", allowed("agreement.read_as_supplier"));
   api.use("/agreements/:board", allowed("agreement.read_as_supplier"));
-  api.use("/agreements/:board/withdraw", allowed("agreement.withdraw"), jsonBody);
+  api.use("/agreements/:board/withdraw", allowed("agreement.withdraw"));
+  api.use("/agreements/:board/compare", allowed("agreement.read_as_supplier"));
 
-  api.post("/offers", zValidator("json", OfferBody, validationHook), async (c) => {
+  api.post("/offers", jsonBody, zValidator("json", OfferBody, validationHook), async (c) => {
     const principal = c.get("principal");
     const body = c.req.valid("json");
     const keyHeader = c.req.header("Idempotency-Key");
@@ -62,46 +65,43 @@ export function createApi(services: Services, idempotency: IdempotencyIndex): Ho
       });
     }
     const fingerprint = requestSha256(body);
-    if (key) {
-      const replay = await idempotency.replay(
-        principal.organisation,
-        key.data,
-        fingerprint,
-        body.boards,
-        now(),
-      );
-      if (replay?.conflict) {
-        return problem(
-          c,
-          422,
-          "idempotency_key_reused",
-          "The Idempotency-Key was used for another request",
-          {
-            detail:
-              `Idempotency-Key "${key.data}" was used in the last 24 hours with a different body`,
-          },
+    const supplier = principal.organisation;
+    const offerNow = async (idempotencyKey?: string): Promise<Response> => {
+      const at = now();
+      try {
+        const { oid, result } = await store.transact((state) =>
+          offerAgreement(state, {
+            principal,
+            supplier,
+            ...body,
+            at,
+            ...(idempotencyKey
+              ? { idempotency: { key: idempotencyKey, requestSha256: fingerprint } }
+              : {}),
+          })
         );
+        if (idempotencyKey) {
+          idempotency.record(supplier, idempotencyKey, {
+            requestSha256: fingerprint,
+            commit: oid,
+            result,
+            at,
+          });
+        }
+        return c.json(result, statusOf(result));
+      } catch (error) {
+        return domainProblem(c, error);
       }
+    };
+    if (!key) return await offerNow();
+    return await idempotency.exclusive(supplier, key.data, async () => {
+      const replay = await idempotency.replay(supplier, key.data, fingerprint, body.boards, now());
+      if (replay?.conflict) return keyReused(c, key.data);
       if (replay) {
-        return c.json(replay.result, statusOf(replay.result), {
-          "Idempotent-Replayed": "true",
-        });
+        return c.json(replay.result, statusOf(replay.result), { "Idempotent-Replayed": "true" });
       }
-    }
-    try {
-      const { result } = await store.transact((state) =>
-        offerAgreement(state, {
-          principal,
-          supplier: principal.organisation,
-          ...body,
-          at: now(),
-          ...(key ? { idempotency: { key: key.data, requestSha256: fingerprint } } : {}),
-        })
-      );
-      return c.json(result, statusOf(result));
-    } catch (error) {
-      return domainProblem(c, error);
-    }
+      return await offerNow(key.data);
+    });
   });
 
   api.get("/agreements", (c) => {
@@ -118,8 +118,40 @@ export function createApi(services: Services, idempotency: IdempotencyIndex): Ho
     return c.json(statusResponse(status));
   });
 
+  api.get("/agreements/:board/compare", async (c) => {
+    const status = findStatus(c.req.param("board"), c.get("principal"));
+    const board = status && store.state.boards.get(status.board);
+    if (!status || !board) return notFound(c, c.req.param("board"));
+    const supplier = store.state.suppliers.get(status.supplier) ??
+      { id: status.supplier, name: status.supplier, contactEmail: "" };
+    try {
+      const outcome = await resolveComparison(
+        store,
+        { board, supplier, status },
+        c.req.query(),
+        false,
+      );
+      return c.json(compareResponse(outcome));
+    } catch (error) {
+      if (!(error instanceof HTTPException)) throw error;
+      const status = error.status === 404 ? 404 : 400;
+      return problem(
+        c,
+        status,
+        status === 404 ? "not_found" : "invalid_version",
+        "Cannot compare",
+        {
+          detail: `Cannot compare versions ${JSON.stringify(c.req.query())}: ${
+            status === 404 ? "a version does not exist" : "a version is not a number"
+          }`,
+        },
+      );
+    }
+  });
+
   api.post(
     "/agreements/:board/withdraw",
+    jsonBody,
     zValidator("json", VersionBody, validationHook),
     async (c) => {
       const principal = c.get("principal");
@@ -184,6 +216,18 @@ function validationHook(
   });
 }
 
+function keyReused(c: Parameters<typeof problem>[0], key: string): Response {
+  return problem(
+    c,
+    422,
+    "idempotency_key_reused",
+    "The Idempotency-Key was used for another request",
+    {
+      detail: `Idempotency-Key "${key}" was used in the last 24 hours with a different body`,
+    },
+  );
+}
+
 function notFound(c: Parameters<typeof problem>[0], board: string): Response {
   return problem(c, 404, "not_found", "Not found", {
     detail: `You have no agreement with board "${board}"`,
@@ -206,5 +250,16 @@ function statusResponse(status: AgreementStatus) {
     current: status.current,
     inForce: status.inForce ?? null,
     history: status.history.map(({ actor, ...entry }) => ({ ...entry, actor: actor.name })),
+  };
+}
+
+/** The comparison as JSON: the pages' structure, or the reason there is none. */
+function compareResponse(outcome: CompareOutcome) {
+  return {
+    from: outcome.chosen.from,
+    to: outcome.chosen.to,
+    versions: outcome.versions,
+    comparison: outcome.comparison,
+    ...(outcome.notice ? { notice: "There is only one version; nothing to compare" } : {}),
   };
 }

@@ -19,6 +19,7 @@ import {
   revokeApiKey,
 } from "../domain/api_keys.ts";
 import { DomainError } from "../domain/errors.ts";
+import { hasVisibleContent, plainText } from "../domain/plain_text.ts";
 import { apiKeyKey, SupplierId } from "../domain/ids.ts";
 import { supplierTarget } from "../domain/authorisation.ts";
 import type { ApiKey, Supplier } from "../domain/state.ts";
@@ -39,10 +40,13 @@ export interface ApiKeysUiOptions {
 }
 
 const RegisterForm = z.object({
-  label: z.string().trim().min(1, "Geef de sleutel een naam.").max(
-    MAX_API_KEY_LABEL,
-    `Een naam heeft hoogstens ${MAX_API_KEY_LABEL} tekens.`,
-  ).regex(/^[^\p{Cc}]*$/u, "Een naam staat op één regel."),
+  label: z.string().transform(plainText).pipe(
+    z.string().trim().min(1, "Geef de sleutel een naam.").max(
+      MAX_API_KEY_LABEL,
+      `Een naam heeft hoogstens ${MAX_API_KEY_LABEL} tekens.`,
+    ).regex(/^[^\p{Cc}]*$/u, "Een naam staat op één regel.")
+      .refine(hasVisibleContent, "Geef de sleutel een naam."),
+  ),
   jwk: z.string().trim().min(1, "Plak de publieke sleutel als JWK.").max(
     MAX_JWK_CHARACTERS,
     `Een JWK heeft hoogstens ${MAX_JWK_CHARACTERS} tekens.`,
@@ -62,6 +66,8 @@ const JWK_MESSAGES: Record<JwkProblem, string> = {
   rsa_too_small: "Een RSA-sleutel moet minstens 2048 bits hebben.",
   rsa_too_large: "Een RSA-sleutel heeft hoogstens 8192 bits.",
   malformed_member: "Een onderdeel van de sleutel (x, y, n of e) is niet geldig.",
+  not_on_curve:
+    "Deze EC-sleutel is ongeldig: het punt (x, y) ligt niet op de curve P-256. Exporteer de publieke sleutel opnieuw uit uw sleutelpaar.",
   wrong_algorithm: "Het algoritme (alg) past niet bij dit soort sleutel.",
   not_for_signing: 'Deze sleutel is niet bedoeld voor ondertekenen (use is niet "sig").',
 };

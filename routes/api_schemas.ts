@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { BoardId, Oid, Sha256 } from "../domain/ids.ts";
+import { hasVisibleContent, plainText } from "../domain/plain_text.ts";
 import { Privacybijsluiter } from "../domain/privacybijsluiter.ts";
 
 /** Limits of the supplier API, as stated in the README. */
@@ -15,8 +16,14 @@ export const API_LIMITS = {
 /** The body of an offer: one version of one agreement to one or many boards. */
 export const OfferBody = z.strictObject({
   boards: z.array(BoardId).min(1).max(API_LIMITS.boards),
-  title: z.string().trim().min(1).max(API_LIMITS.titleCharacters),
-  text: z.string().min(1).max(API_LIMITS.textCharacters),
+  title: z.string().transform(plainText).pipe(
+    z.string().trim().max(API_LIMITS.titleCharacters).refine(hasVisibleContent, {
+      message: "A title needs visible characters",
+    }),
+  ),
+  text: z.string().min(1).max(API_LIMITS.textCharacters).refine(hasVisibleContent, {
+    message: "An agreement text needs visible characters",
+  }),
   products: z.array(Privacybijsluiter).min(1).max(API_LIMITS.products),
 });
 export type OfferBody = z.infer<typeof OfferBody>;

@@ -7,6 +7,7 @@ import type { AccessTokens } from "../store/access_tokens.ts";
 import { SERVICE } from "../domain/authorisation.ts";
 import { createAccessTokensUi } from "./access_tokens_ui.ts";
 import { createApi } from "./api.ts";
+import { apiFallback, statusProblem } from "./api_fallback.ts";
 import { createGitAuthenticator } from "./git_access.ts";
 import { createGitHttp } from "./git_http.ts";
 import { createApiAccessTokens, withApiAccessTokens } from "./api_access_tokens.ts";
@@ -17,6 +18,7 @@ import type { IdempotencyIndex } from "./idempotency.ts";
 import { createTokenEndpoint, TOKEN_ENDPOINT_PATH } from "./oauth_token.ts";
 import { problem } from "./problem.ts";
 import { clientAddress, rateLimit } from "./rate_limit.ts";
+import { routeList } from "./route_list.ts";
 import type { Services } from "./services.ts";
 import { csrfGuard, type Session, type Sessions } from "./session.ts";
 import { createUi, pageUser } from "./ui.ts";
@@ -115,6 +117,7 @@ export function createApp(options: AppOptions): Hono<{ Variables: { requestId: s
   );
   const verifyToken = withApiAccessTokens(apiTokens, services.verifyToken);
   app.route("/api/v1", createApi({ ...services, verifyToken }, options.idempotency));
+  app.use("/api/*", apiFallback(routeList(app).filter((route) => route.path.startsWith("/api/"))));
   if (options.devBroker) app.route("/dev-broker", options.devBroker);
   app.route(
     "/history.git",
@@ -169,12 +172,7 @@ export function createApp(options: AppOptions): Hono<{ Variables: { requestId: s
       });
     }
     if (c.req.path.startsWith("/api/")) {
-      if (status === 400) {
-        return problem(c, 400, "malformed_json", "The request body is not valid JSON", {
-          detail: error.message,
-        });
-      }
-      return problem(c, status >= 500 ? 500 : 400, "internal", "Something went wrong");
+      return statusProblem(c, status, error instanceof HTTPException ? error.message : undefined);
     }
     const session = await sessions.read(c);
     const detail = status < 500 && error instanceof HTTPException ? error.message : undefined;

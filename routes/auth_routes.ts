@@ -227,9 +227,16 @@ function brokerFailure(status: 502 | 503, message: string, cause: unknown): HTTP
   return new HTTPException(status, { message: `${message} Probeer het later opnieuw.`, cause });
 }
 
+// A path on this site only: one leading slash, then printable ASCII without
+// backslashes. Anything else may be read as another host ("//evil", "/\\evil",
+// a tab that URL parsers drop) or break the Location header (CR, LF).
+const LOCAL_PATH = /^\/(?!\/)[\x21-\x5b\x5d-\x7e]*$/;
+const ENCODED_CONTROL = /%(?:[01][0-9a-f]|7f)/i;
+
+/** The `next` parameter when it names a path on this site, else the home page. */
 function localPath(next: string | undefined): string {
-  if (next === undefined || !next.startsWith("/") || next.startsWith("//")) return "/";
-  return next.includes("\\") ? "/" : next;
+  if (next === undefined || !LOCAL_PATH.test(next)) return "/";
+  return next.includes("//") || ENCODED_CONTROL.test(next) ? "/" : next;
 }
 
 function loginFailed(
@@ -245,6 +252,7 @@ function loginFailed(
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <title>Inloggen mislukt – Akkoord</title>
+    <link rel="icon" href="data:," />
     <link rel="stylesheet" href="/assets/app.css" />
   </head>
   <body class="utrecht-page utrecht-document">

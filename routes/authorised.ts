@@ -11,6 +11,7 @@ export const REFUSAL_NL: Record<Action, string> = {
   "board.accept_terms":
     "Alleen beoordelaars en ondertekenaars van dit schoolbestuur kunnen de gebruiksvoorwaarden aanvaarden.",
   "agreement.read": "U handelt niet namens dit schoolbestuur.",
+  "agreement.download": "U handelt niet namens dit schoolbestuur.",
   "agreement.approve": "Alleen een beoordelaar van dit schoolbestuur kan een versie goedkeuren.",
   "agreement.reject": "Alleen een beoordelaar van dit schoolbestuur kan een versie afwijzen.",
   "agreement.sign": "Alleen een ondertekenaar van dit schoolbestuur kan deze versie ondertekenen.",

@@ -20,6 +20,8 @@ export interface GitHttpLimits extends UploadPackLimits {
   maxBodyBytes: number;
   /** Milliseconds a request may take, pack streaming included. */
   timeLimitMs: number;
+  /** Milliseconds the whole request body may take to arrive (within `timeLimitMs`). */
+  bodyTimeLimitMs: number;
 }
 
 /** Options of {@link createGitHttp}. */
@@ -44,6 +46,7 @@ export const DEFAULT_GIT_HTTP_LIMITS: GitHttpLimits = {
   maxHaves: 4096,
   maxShallows: 256,
   timeLimitMs: 300_000,
+  bodyTimeLimitMs: 30_000,
 };
 
 const NO_CACHE = {
@@ -56,9 +59,9 @@ const DUMB = "Akkoord serves Git's smart HTTP protocol only; use git 1.6.6 or ne
 
 /** Thrown while reading a request body that cannot be accepted. */
 class BodyRefusal extends Error {
-  status: 400 | 413 | 415;
+  status: 400 | 408 | 413 | 415;
 
-  constructor(status: 400 | 413 | 415, message: string) {
+  constructor(status: 400 | 408 | 413 | 415, message: string) {
     super(message);
     this.status = status;
   }
@@ -103,7 +106,8 @@ export function createGitHttp(options: GitHttpOptions): Hono {
     }
     let body: Uint8Array;
     try {
-      body = await readBody(c.req.raw, limits.maxBodyBytes);
+      const within = Math.min(limits.bodyTimeLimitMs, deadline - Date.now());
+      body = await readBody(c.req.raw, limits.maxBodyBytes, within);
     } catch (error) {
       if (error instanceof BodyRefusal) return c.text(`${error.message}\n`, error.status);
       throw error;
@@ -132,9 +136,10 @@ function protocolVersion(header: string | undefined): ProtocolVersion {
 
 /**
  * Reads the request body, inflating `Content-Encoding: gzip`, and refuses
- * it once more than `max` bytes arrive on either side of the inflater.
+ * it once more than `max` bytes arrive on either side of the inflater, or
+ * when it has not all arrived within `withinMs` milliseconds.
  */
-async function readBody(request: Request, max: number): Promise<Uint8Array> {
+async function readBody(request: Request, max: number, withinMs: number): Promise<Uint8Array> {
   if (request.body === null) return new Uint8Array();
   const encoding = (request.headers.get("Content-Encoding") ?? "identity").toLowerCase();
   const tooLarge = () => new BodyRefusal(413, `The request body exceeds ${max} bytes.`);
@@ -156,9 +161,17 @@ async function readBody(request: Request, max: number): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   let size = 0;
   const reader = stream.getReader();
+  const late = new BodyRefusal(
+    408,
+    `The request body did not arrive within ${Math.ceil(withinMs / 1000)} seconds.`,
+  );
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(late), Math.max(0, withinMs));
+  });
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await Promise.race([reader.read(), timeout]);
       if (done) break;
       size += value.length;
       if (size > max) throw tooLarge();
@@ -170,6 +183,8 @@ async function readBody(request: Request, max: number): Promise<Uint8Array> {
     if (received > max) throw tooLarge();
     const what = encoding === "identity" ? "read" : "inflated";
     throw new BodyRefusal(400, `The request body could not be ${what}.`);
+  } finally {
+    clearTimeout(timer);
   }
   const body = new Uint8Array(size);
   let at = 0;

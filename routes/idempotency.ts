@@ -7,21 +7,34 @@ import type { OfferResult } from "../domain/offer_agreement.ts";
 /** How long an Idempotency-Key is remembered. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
-/** A remembered offer: the request it answered and the commit it made. */
+/**
+ * A remembered offer: the request it answered, and the commit it made or,
+ * when it changed nothing, the answer it gave.
+ */
 interface Entry {
   requestSha256: string;
-  commit: string;
   at: number;
+  commit?: string;
+  result?: OfferResult;
 }
 
+/** What {@link IdempotencyIndex.replay} finds for a key. */
+export type Replay = { conflict: true } | { conflict: false; result: OfferResult } | null;
+
+const SWEEP_EVERY = 1000;
+
 /**
- * Remembers, per supplier, the Idempotency-Keys of offers that made a commit
- * in the last 24 hours. It is derived from the `Idempotency-Key` and
- * `Request-SHA256` trailers of the history: rebuilt on start, kept current
- * by following appended commits.
+ * Remembers, per supplier, the Idempotency-Keys of offers in the last 24
+ * hours. Keys of offers that made a commit are derived from the
+ * `Idempotency-Key` and `Request-SHA256` trailers of the history: rebuilt on
+ * start, kept current by following appended commits. Keys of offers that
+ * changed nothing are kept in memory only; a restart forgets them, which is
+ * harmless because those offers wrote nothing.
  */
 export class IdempotencyIndex {
   #entries = new Map<string, Entry>();
+  #running = new Map<string, Promise<unknown>>();
+  #recorded = 0;
   #store: HistoryStore<State>;
 
   private constructor(store: HistoryStore<State>) {
@@ -37,7 +50,9 @@ export class IdempotencyIndex {
       const page = await store.log({ from, limit: 100 });
       for (const commit of page) {
         if (commit.author.at.getTime() < since) return index.#follow();
-        index.#remember(commit);
+        // Newest first: an older commit with the same key replaces the entry,
+        // so the first use of a key within the window is the one remembered.
+        index.#remember(commit, "replace");
       }
       from = page.length === 100 ? page[99]!.parents[0] : undefined;
     }
@@ -47,21 +62,70 @@ export class IdempotencyIndex {
   #follow(): IdempotencyIndex {
     this.#store.onAppend(async (oid) => {
       const [commit] = await this.#store.log({ from: oid, limit: 1 });
-      if (commit) this.#remember(commit);
+      if (commit) this.#remember(commit, "keep");
     });
     return this;
   }
 
-  #remember(commit: CommitInfo): void {
+  #remember(commit: CommitInfo, existing: "replace" | "keep"): void {
     const key = trailer(commit, "Idempotency-Key");
     const request = trailer(commit, "Request-SHA256");
     const supplier = trailer(commit, "Organisation");
     if (!key || !request || !supplier) return;
-    this.#entries.set(`${supplier} ${key}`, {
-      requestSha256: request,
-      commit: commit.oid,
-      at: commit.author.at.getTime(),
+    const at = commit.author.at.getTime();
+    if (existing === "keep" && this.#live(`${supplier} ${key}`, at)) return;
+    this.#entries.set(`${supplier} ${key}`, { requestSha256: request, commit: commit.oid, at });
+  }
+
+  #live(id: string, now: number): Entry | undefined {
+    const entry = this.#entries.get(id);
+    return entry && entry.at >= now - IDEMPOTENCY_WINDOW_MS ? entry : undefined;
+  }
+
+  /**
+   * Runs `task` once every earlier task for the same supplier and key has
+   * finished, so that looking a key up and committing under it cannot
+   * interleave with another request using that key. Serialising in memory
+   * is sound because one process owns the data directory (store/data_lock.ts).
+   */
+  async exclusive<T>(supplier: string, key: string, task: () => Promise<T>): Promise<T> {
+    const id = `${supplier} ${key}`;
+    const before = this.#running.get(id) ?? Promise.resolve();
+    const run = before.then(task);
+    const tail = run.catch(() => undefined);
+    this.#running.set(id, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.#running.get(id) === tail) this.#running.delete(id);
+    }
+  }
+
+  /**
+   * Remembers the answer to an offer made with a key, unless the key already
+   * answered a request within the window: the first use of a key wins. An
+   * offer without a commit (`commit` null) is remembered in memory only.
+   */
+  record(
+    supplier: string,
+    key: string,
+    answer: { requestSha256: string; commit: string | null; result: OfferResult; at: Date },
+  ): void {
+    const id = `${supplier} ${key}`;
+    const at = answer.at.getTime();
+    if (this.#live(id, at)) return;
+    this.#entries.set(id, {
+      requestSha256: answer.requestSha256,
+      at,
+      ...(answer.commit === null ? { result: answer.result } : { commit: answer.commit }),
     });
+    if (++this.#recorded % SWEEP_EVERY === 0) this.#sweep(at);
+  }
+
+  #sweep(now: number): void {
+    for (const [id, entry] of this.#entries) {
+      if (entry.at < now - IDEMPOTENCY_WINDOW_MS) this.#entries.delete(id);
+    }
   }
 
   /**
@@ -74,17 +138,22 @@ export class IdempotencyIndex {
     requestSha256: string,
     boards: string[],
     now: Date,
-  ): Promise<{ conflict: true } | { conflict: false; result: OfferResult } | null> {
-    const entry = this.#entries.get(`${supplier} ${key}`);
-    if (!entry || entry.at < now.getTime() - IDEMPOTENCY_WINDOW_MS) return null;
+  ): Promise<Replay> {
+    const entry = this.#live(`${supplier} ${key}`, now.getTime());
+    if (!entry) return null;
     if (entry.requestSha256 !== requestSha256) return { conflict: true };
-    const [commit] = await this.#store.log({ from: entry.commit, limit: 1 });
+    if (entry.result) return { conflict: false, result: entry.result };
+    return { conflict: false, result: await this.#committed(entry.commit!, supplier, boards) };
+  }
+
+  async #committed(oid: string, supplier: string, boards: string[]): Promise<OfferResult> {
+    const [commit] = await this.#store.log({ from: oid, limit: 1 });
     const offered = new Set(
       commit?.trailers.filter(([name]) => name === "Agreement").map(([, v]) => v.split("/")[0]),
     );
     const agreements: OfferResult["agreements"] = [];
     for (const board of new Set(boards)) {
-      const bytes = await this.#store.readFile(entry.commit, statusPath(board, supplier));
+      const bytes = await this.#store.readFile(oid, statusPath(board, supplier));
       const status = bytes ? JSON.parse(new TextDecoder().decode(bytes)) as AgreementStatus : null;
       agreements.push({
         board,
@@ -93,12 +162,9 @@ export class IdempotencyIndex {
       });
     }
     return {
-      conflict: false,
-      result: {
-        agreements,
-        oid: trailer(commit!, "Version-Oid") ?? "",
-        contentSha256: trailer(commit!, "Content-SHA256") ?? "",
-      },
+      agreements,
+      oid: trailer(commit!, "Version-Oid") ?? "",
+      contentSha256: trailer(commit!, "Content-SHA256") ?? "",
     };
   }
 }

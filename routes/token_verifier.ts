@@ -5,6 +5,7 @@ import {
   type ProtectedHeaderParameters,
 } from "jose";
 import type { Mandate, Principal } from "../domain/actor.ts";
+import { hasVisibleContent, plainText } from "../domain/plain_text.ts";
 import { createJwksCache, JwksUnavailableError } from "./jwks_cache.ts";
 import { fetchUserinfo, UserinfoUnavailableError } from "./userinfo.ts";
 
@@ -468,7 +469,9 @@ function subjectOf(claimsSet: Record<string, unknown>, claims: ClaimNames): stri
 // A broker may leave the display name out of a minimal token; the pseudonym still
 // identifies the person, so the login goes on rather than failing on a courtesy.
 function nameOf(value: unknown, subject: string): string {
-  return typeof value === "string" && value.trim() !== "" ? value.trim() : subject;
+  if (typeof value !== "string") return subject;
+  const name = plainText(value).trim();
+  return hasVisibleContent(name) ? name : subject;
 }
 
 function organisationOf(claimsSet: Record<string, unknown>, claims: ClaimNames): string {

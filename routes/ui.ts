@@ -7,10 +7,11 @@ import { AGREEMENT_FILE, PRODUCTS_DIR } from "../domain/content.ts";
 import {
   type AgreementCommand,
   approveAgreement,
+  REASON_MAX_LENGTH,
   rejectAgreement,
   signAgreement,
 } from "../domain/decide_on_agreement.ts";
-import { DOMAIN_ERROR_STATUS, DomainError } from "../domain/errors.ts";
+import { DOMAIN_ERROR_STATUS, DomainError, type DomainErrorCode } from "../domain/errors.ts";
 import { boardTarget, SERVICE, supplierTarget } from "../domain/authorisation.ts";
 import { agreementKey, Oid, Sha256, SupplierId } from "../domain/ids.ts";
 import { type BoardAction, boardOf } from "../domain/permissions.ts";
@@ -19,6 +20,9 @@ import { acceptTerms, TERMS_VERSION } from "../domain/registry.ts";
 import type { AgreementStatus, Board, State, Supplier } from "../domain/state.ts";
 import { AdminOverviewPage } from "../views/admin_overview_page.ts";
 import { AgreementPage } from "../views/agreement_page.ts";
+import { ComparePage } from "../views/compare_page.ts";
+import { defaultBase } from "../domain/compare_versions.ts";
+import { resolveComparison } from "./compare_pages.ts";
 import { BoardOverviewPage } from "../views/board_overview_page.ts";
 import { HomePage } from "../views/home_page.ts";
 import type { WaitingFor } from "../views/labels.ts";
@@ -27,11 +31,18 @@ import { renderMarkdown } from "../views/markdown.ts";
 import { renderPage } from "../views/render.ts";
 import { SignPage } from "../views/sign_page.ts";
 import { SupplierOverviewPage } from "../views/supplier_overview_page.ts";
+import { agreementPdfResponse, PDF_FILE_PATTERN } from "./agreement_pdf.ts";
 import { isAuthorised, requireAuthorised } from "./authorised.ts";
 import type { Services } from "./services.ts";
 import type { Session, Sessions } from "./session.ts";
 
 type Env = { Variables: { session: Session | null } };
+
+/** The field error shown on the reject form for each refusal of the reason. */
+const REASON_ERRORS: Partial<Record<DomainErrorCode, string>> = {
+  reason_required: "Geef aan waarom u deze versie afwijst.",
+  invalid_input: `Een reden heeft hoogstens ${REASON_MAX_LENGTH} tekens. Maak de reden korter.`,
+};
 
 const VersionForm = z.object({
   version: z.coerce.number().int().positive(),
@@ -99,30 +110,14 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
   ui.get("/boards/:board", (c) => {
     const session = requireSession(c);
     const board = authorisedBoard(store.state, session, c.req.param("board"), "board.read");
-    const rows = [...store.state.agreements.values()]
-      .filter((status) => status.board === board.id)
-      .map((status) => ({
-        supplier: supplierOf(store.state, status.supplier),
-        status,
-        waitingFor: waitingFor(status),
-      }))
-      .sort((a, b) => a.supplier.name.localeCompare(b.supplier.name, "nl"));
-    return page(
-      c,
-      BoardOverviewPage({
-        board,
-        rows,
-        canAcceptTerms: isAuthorised(session.principal, "board.accept_terms", boardTarget(board)),
-        termsVersion: TERMS_VERSION,
-        csrf: session.csrf,
-        user: pageUser(store.state, session.principal),
-      }),
-    );
+    return page(c, boardOverview(session, board));
   });
 
   ui.post("/boards/:board/terms", async (c) => {
     const session = requireSession(c);
     const board = authorisedBoard(store.state, session, c.req.param("board"), "board.accept_terms");
+    const errors = termsFormErrors(await c.req.parseBody());
+    if (errors && !board.termsAccepted) return page(c, boardOverview(session, board, errors), 422);
     await decideOrThrow(() =>
       store.transact((state) =>
         acceptTerms(state, { principal: session.principal, board: board.id, at: now() })
@@ -131,9 +126,83 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
     return c.redirect(`/boards/${board.id}`, 303);
   });
 
+  function boardOverview(session: Session, board: Board, errors?: Record<string, string>): VNode {
+    const rows = [...store.state.agreements.values()]
+      .filter((status) => status.board === board.id)
+      .map((status) => ({
+        supplier: supplierOf(store.state, status.supplier),
+        status,
+        waitingFor: waitingFor(status),
+      }))
+      .sort((a, b) => a.supplier.name.localeCompare(b.supplier.name, "nl"));
+    return BoardOverviewPage({
+      board,
+      rows,
+      canAcceptTerms: isAuthorised(session.principal, "board.accept_terms", boardTarget(board)),
+      termsVersion: TERMS_VERSION,
+      csrf: session.csrf,
+      user: pageUser(store.state, session.principal),
+      ...(errors ? { errors } : {}),
+    });
+  }
+
   ui.get("/boards/:board/agreements/:supplier", async (c) => {
     const session = requireSession(c);
     return page(c, await agreementPage(session, c.req.param("board"), c.req.param("supplier")));
+  });
+
+  ui.get("/boards/:board/agreements/:supplier/compare", async (c) => {
+    const session = requireSession(c);
+    const agreement = authorisedAgreement(
+      store.state,
+      session,
+      { board: c.req.param("board"), supplier: c.req.param("supplier") },
+      "agreement.read",
+    );
+    const outcome = await resolveComparison(store, agreement, c.req.query(), false);
+    const path = agreementUrl({ board: agreement.board.id, supplier: agreement.supplier.id });
+    return page(
+      c,
+      ComparePage({
+        heading:
+          `Verwerkersovereenkomst van ${agreement.board.name} met ${agreement.supplier.name}`,
+        ...outcome,
+        formAction: `${path}/compare`,
+        backHref: path,
+        user: pageUser(store.state, session.principal),
+        csrf: session.csrf,
+      }),
+    );
+  });
+
+  ui.get("/admin/compare", async (c) => {
+    const session = requireSession(c);
+    requireAuthorised(session.principal, "admin.read", SERVICE);
+    const { board: boardParam = "", supplier: supplierParam = "" } = c.req.query();
+    const board = store.state.boards.get(boardParam);
+    const status = store.state.agreements.get(agreementKey(boardParam, supplierParam));
+    if (!board || !status) throw notFound();
+    const agreement = { board, supplier: supplierOf(store.state, status.supplier), status };
+    const outcome = await resolveComparison(store, agreement, c.req.query(), true);
+    return page(
+      c,
+      ComparePage({
+        heading: `Verwerkersovereenkomst van ${board.name} met ${agreement.supplier.name}`,
+        ...outcome,
+        formAction: "/admin/compare",
+        hidden: { board: board.id, supplier: status.supplier },
+        backHref: "/admin",
+        user: pageUser(store.state, session.principal),
+        csrf: session.csrf,
+      }),
+    );
+  });
+
+  ui.get(`/boards/:board/agreements/:supplier/versions/:file{${PDF_FILE_PATTERN}}`, async (c) => {
+    const session = requireSession(c);
+    const path = { board: c.req.param("board"), supplier: c.req.param("supplier") };
+    const agreement = authorisedAgreement(store.state, session, path, "agreement.download");
+    return await agreementPdfResponse(store, agreement, c.req.param("file"));
   });
 
   ui.post("/boards/:board/agreements/:supplier/approve", async (c) => {
@@ -150,13 +219,9 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
     try {
       await store.transact((state) => rejectAgreement(state, { ...command, reason }));
     } catch (error) {
-      if (!(error instanceof DomainError) || error.code !== "reason_required") {
-        return decisionError(error);
-      }
-      const form = {
-        errors: { reason: "Geef aan waarom u deze versie afwijst." },
-        values: { reason },
-      };
+      const message = error instanceof DomainError ? REASON_ERRORS[error.code] : undefined;
+      if (message === undefined) return decisionError(error);
+      const form = { errors: { reason: message }, values: { reason } };
       return page(c, await agreementPage(session, command.board, command.supplier, form), 422);
     }
     return c.redirect(agreementUrl(command), 303);
@@ -226,6 +291,7 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
       status,
       agreementHtml: renderMarkdown(text ? decoder.decode(text.content) : ""),
       products,
+      compareWith: defaultBase(status),
       actions: {
         approve: approver && status.state === "offered",
         reject: rejecter && (status.state === "offered" || status.state === "approved"),
@@ -250,6 +316,19 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
       { board: boardParam, supplier: supplierParam },
       "agreement.sign",
     );
+    if (!board.termsAccepted) {
+      decisionError(
+        new DomainError("terms_not_accepted", `Board "${board.id}" has not accepted the terms`),
+      );
+    }
+    if (status.state !== "approved") {
+      decisionError(
+        new DomainError(
+          "not_approved",
+          `Agreement "${board.id}/${supplier.id}" is ${status.state}`,
+        ),
+      );
+    }
     return SignPage({
       board,
       supplier,
@@ -284,6 +363,23 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
   }
 
   return ui;
+}
+
+/**
+ * The errors of a posted terms form: the checkbox must be ticked and the form
+ * must name the terms version in force, or the person accepted other terms.
+ */
+function termsFormErrors(body: Record<string, unknown>): Record<string, string> | null {
+  if (body["termsVersion"] !== TERMS_VERSION) {
+    return {
+      accept:
+        `De gebruiksvoorwaarden zijn gewijzigd: versie ${TERMS_VERSION} geldt nu. Lees ze en aanvaard ze opnieuw.`,
+    };
+  }
+  if (body["accept"] !== "ja") {
+    return { accept: "Vink aan dat u de gebruiksvoorwaarden namens uw bestuur aanvaardt." };
+  }
+  return null;
 }
 
 /** Responds with a rendered page. */

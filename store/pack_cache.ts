@@ -78,14 +78,13 @@ export class PackCache {
   #reading = new Map<string, Promise<{ type: string; body: Uint8Array }>>();
   #queue: Promise<unknown> = Promise.resolve();
 
-  #commitOids: string[] = [];
-  #commitTrees: string[] = [];
+  #commits = new OidTable(true);
+  #commitTrees = new OidTable(false);
   #commitTimes: number[] = [];
-  #positions = new Map<string, number>();
   #listStarts = new IntColumn([0]);
   #lists = new IntColumn();
 
-  #oids: string[] = [];
+  #oids = new OidTable(true);
   #types = new IntColumn();
   #sizes = new IntColumn();
   #bases = new IntColumn();
@@ -94,7 +93,6 @@ export class PackCache {
   #slabOf = new IntColumn();
   #startOf = new IntColumn();
   #lengthOf = new IntColumn();
-  #index = new Map<string, number>();
   #slabs: Uint8Array[] = [];
   #slabUsed = SLAB;
   #keptBytes = 0;
@@ -108,7 +106,7 @@ export class PackCache {
 
   /** Number of commits covered. */
   get commitCount(): number {
-    return this.#commitOids.length;
+    return this.#commits.length;
   }
 
   /** Number of entries (distinct objects) covered. */
@@ -133,17 +131,17 @@ export class PackCache {
 
   /** The position of a covered commit, or undefined. */
   position(oid: string): number | undefined {
-    return this.#positions.get(oid);
+    return this.#commits.find(oid);
   }
 
   /** The oid of the commit at `position`. */
   commitOid(position: number): string {
-    return at(this.#commitOids, position);
+    return this.#commits.oidAt(position);
   }
 
   /** The root tree oid of the commit at `position`. */
   commitTree(position: number): string {
-    return at(this.#commitTrees, position);
+    return this.#commitTrees.oidAt(position);
   }
 
   /** The committer time (seconds since the epoch) of the commit at `position`. */
@@ -158,12 +156,12 @@ export class PackCache {
 
   /** The entry of an object, or undefined when no covered commit reaches it. */
   indexOf(oid: string): number | undefined {
-    return this.#index.get(oid);
+    return this.#oids.find(oid);
   }
 
   /** The object's oid. */
   oidOf(entry: number): string {
-    return at(this.#oids, entry);
+    return this.#oids.oidAt(entry);
   }
 
   /** The pack type code of the object (1 commit, 2 tree, 3 blob). */
@@ -224,10 +222,10 @@ export class PackCache {
   }
 
   async #extend(head: string | null): Promise<void> {
-    if (head === null || this.#positions.has(head)) return;
+    if (head === null || this.#commits.find(head) !== undefined) return;
     const fresh: FreshCommit[] = [];
     let next: string | undefined = head;
-    while (next !== undefined && !this.#positions.has(next)) {
+    while (next !== undefined && this.#commits.find(next) === undefined) {
       const { type, body } = await this.#store.readObject(next);
       if (type !== "commit") throw new Error(`Cannot serve ${next}: it is a ${type}, not a commit`);
       const commit = parseCommit(body);
@@ -237,14 +235,16 @@ export class PackCache {
       fresh.push({ oid: next, tree: commit.tree, time: identTime(commit.committer) });
       next = commit.parents[0];
     }
-    const last = this.#commitOids.at(-1);
+    const count = this.#commits.length;
+    const last = count === 0 ? undefined : this.#commits.oidAt(count - 1);
     if (next !== last) {
       throw new Error(`Cannot serve ${head}: it does not extend the served history at ${last}`);
     }
     fresh.reverse();
     for (let start = 0; start < fresh.length; start += BATCH) {
       const batch = fresh.slice(start, start + BATCH);
-      let previous = this.#commitTrees.at(-1) ?? null;
+      const trees = this.#commitTrees.length;
+      let previous = trees === 0 ? null : this.#commitTrees.oidAt(trees - 1);
       const pairs = batch.map((commit) => {
         const pair: [FreshCommit, string | null] = [commit, previous];
         previous = commit.tree;
@@ -260,6 +260,9 @@ export class PackCache {
         read[i] = EMPTY_READ_AHEAD;
       }
     }
+    // Bodies serve as delta bases while entries are made; once they are,
+    // the next sync needs only a few of them and reads those again.
+    this.#bodies.clear();
   }
 
   /** What a commit's tree changed, its objects and delta bases read ahead. */
@@ -267,7 +270,7 @@ export class PackCache {
     const changes: Change[] = [];
     await this.#walkDiff(tree, against, async (oid, kind, base) => {
       changes.push({ oid, kind, base });
-      if (kind === "blob" && !this.#index.has(oid)) {
+      if (kind === "blob" && this.#oids.find(oid) === undefined) {
         await Promise.all([
           this.#read(oid, "blob"),
           base === null ? null : this.#read(base, "blob"),
@@ -278,17 +281,16 @@ export class PackCache {
   }
 
   async #addCommit(commit: FreshCommit, body: Uint8Array, changes: Change[]): Promise<void> {
-    const position = this.#commitOids.length;
+    const position = this.#commits.length;
     const list = [await this.#ensure(commit.oid, "commit", body, null, position)];
     for (const change of changes) {
       list.push(await this.#ensure(change.oid, change.kind, null, change.base, position));
     }
     for (const entry of list) this.#lists.push(entry);
     this.#listStarts.push(this.#lists.length);
-    this.#commitOids.push(commit.oid);
-    this.#commitTrees.push(commit.tree);
+    this.#commits.add(commit.oid);
+    this.#commitTrees.add(commit.tree);
     this.#commitTimes.push(commit.time);
-    this.#positions.set(commit.oid, position);
   }
 
   /**
@@ -318,22 +320,20 @@ export class PackCache {
     baseOid: string | null,
     position: number,
   ): Promise<number> {
-    const known = this.#index.get(oid);
+    const known = this.#oids.find(oid);
     if (known !== undefined) return known;
     const body = given ?? await this.#read(oid, kind);
-    const candidate = baseOid === null ? undefined : this.#index.get(baseOid);
+    const candidate = baseOid === null ? undefined : this.#oids.find(baseOid);
     const delta = candidate === undefined || this.typeOf(candidate) !== KIND_CODE[kind]
       ? null
       : await this.#deltaFor(candidate, body);
-    const entry = this.#oids.length;
-    this.#oids.push(oid);
+    const entry = this.#oids.add(oid);
     this.#types.push(KIND_CODE[kind]);
     this.#sizes.push(delta === null ? body.length : delta.bytes.length);
     this.#bases.push(delta === null ? -1 : delta.base);
     this.#depths.push(delta === null ? 0 : delta.depth);
     this.#introduced.push(position);
     this.#keep(zlibEntry(delta === null ? body : delta.bytes));
-    this.#index.set(oid, entry);
     return entry;
   }
 
@@ -400,7 +400,7 @@ export class PackCache {
   }
 
   #known(oid: string): number {
-    const entry = this.#index.get(oid);
+    const entry = this.#oids.find(oid);
     if (entry === undefined) throw new Error(`Cannot serve object ${oid}: no served commit has it`);
     return entry;
   }
@@ -443,6 +443,107 @@ class IntColumn {
   }
 }
 
+/**
+ * Oids in one byte buffer, 20 bytes each, optionally with an open-addressing
+ * hash index: about 30 bytes an oid instead of a string and a Map entry
+ * (over 100 bytes).
+ */
+class OidTable {
+  #bytes = new Uint8Array(20 * 1024);
+  #length = 0;
+  #slots: Int32Array | null;
+  #probe = new Uint8Array(20);
+
+  constructor(indexed: boolean) {
+    this.#slots = indexed ? new Int32Array(2048) : null;
+  }
+
+  get length(): number {
+    return this.#length;
+  }
+
+  /** Appends an oid (40 hex digits) and returns its number. */
+  add(oid: string): number {
+    if (!parseOid(oid, this.#probe)) throw new Error(`Cannot index oid "${oid.slice(0, 60)}"`);
+    if (this.#length * 20 === this.#bytes.length) {
+      const grown = new Uint8Array(this.#bytes.length * 2);
+      grown.set(this.#bytes);
+      this.#bytes = grown;
+    }
+    const number = this.#length++;
+    this.#bytes.set(this.#probe, number * 20);
+    if (this.#slots !== null) {
+      if (this.#length * 2 > this.#slots.length) this.#rehash();
+      this.#place(number);
+    }
+    return number;
+  }
+
+  /** The number of an oid, or undefined when it was never added. */
+  find(oid: string): number | undefined {
+    const slots = this.#slots;
+    if (slots === null) throw new Error("Cannot look up an oid in a table without index");
+    if (!parseOid(oid, this.#probe)) return undefined;
+    const mask = slots.length - 1;
+    for (let slot = hashOid(this.#probe, 0) & mask;; slot = (slot + 1) & mask) {
+      const stored = slots[slot] ?? 0;
+      if (stored === 0) return undefined;
+      if (this.#equals(stored - 1)) return stored - 1;
+    }
+  }
+
+  /** The oid with number `number` as 40 hex digits. */
+  oidAt(number: number): string {
+    if (number < 0 || number >= this.#length || !Number.isInteger(number)) {
+      throw new Error(`Cannot read item ${number} of ${this.#length}`);
+    }
+    return hexAt(this.#bytes, number * 20);
+  }
+
+  #equals(number: number): boolean {
+    const start = number * 20;
+    for (let i = 0; i < 20; i++) if (this.#bytes[start + i] !== this.#probe[i]) return false;
+    return true;
+  }
+
+  #place(number: number): void {
+    const slots = this.#slots as Int32Array;
+    const mask = slots.length - 1;
+    let slot = hashOid(this.#bytes, number * 20) & mask;
+    while (slots[slot] !== 0) slot = (slot + 1) & mask;
+    slots[slot] = number + 1;
+  }
+
+  #rehash(): void {
+    this.#slots = new Int32Array((this.#slots as Int32Array).length * 2);
+    for (let number = 0; number < this.#length; number++) this.#place(number);
+  }
+}
+
+/** Writes the bytes of a 40-digit lowercase hex oid; false when `hex` is not one. */
+function parseOid(hex: string, out: Uint8Array): boolean {
+  if (hex.length !== 40) return false;
+  for (let i = 0; i < 20; i++) {
+    const high = hexValue(hex.charCodeAt(2 * i));
+    const low = hexValue(hex.charCodeAt(2 * i + 1));
+    if (high < 0 || low < 0) return false;
+    out[i] = (high << 4) | low;
+  }
+  return true;
+}
+
+function hexValue(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  if (code >= 0x61 && code <= 0x66) return code - 0x57;
+  return -1;
+}
+
+/** SHA-1 output is uniform, so four of its bytes make a good hash. */
+function hashOid(bytes: Uint8Array, start: number): number {
+  return ((bytes[start] ?? 0) << 24 | (bytes[start + 1] ?? 0) << 16 |
+    (bytes[start + 2] ?? 0) << 8 | (bytes[start + 3] ?? 0)) >>> 0;
+}
+
 /** Object bodies by oid, the least recently used dropped past a byte budget. */
 class BodyCache {
   #budget: number;
@@ -460,6 +561,11 @@ class BodyCache {
       this.#bodies.set(oid, body);
     }
     return body;
+  }
+
+  clear(): void {
+    this.#bodies.clear();
+    this.#bytes = 0;
   }
 
   set(oid: string, body: Uint8Array): void {
@@ -571,12 +677,21 @@ function sameBytes(
   return true;
 }
 
-const HEX_DIGITS = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const HEX_CODES = new TextEncoder().encode("0123456789abcdef");
+const HEX_SCRATCH: number[] = new Array(40).fill(0);
 
+/**
+ * The 20-byte oid at `start` in hex, as one flat string: joined pieces would
+ * cost about 1 KB per oid until V8 flattens them, and the index keeps
+ * hundreds of thousands.
+ */
 function hexAt(body: Uint8Array, start: number): string {
-  let hex = "";
-  for (let i = start; i < start + 20; i++) hex += HEX_DIGITS[body[i] ?? 0];
-  return hex;
+  for (let i = 0; i < 20; i++) {
+    const byte = body[start + i] ?? 0;
+    HEX_SCRATCH[2 * i] = HEX_CODES[byte >> 4] ?? 0;
+    HEX_SCRATCH[2 * i + 1] = HEX_CODES[byte & 15] ?? 0;
+  }
+  return String.fromCharCode.apply(null, HEX_SCRATCH);
 }
 
 /** Runs `work` on every item, at most `limit` at a time; results in item order. */

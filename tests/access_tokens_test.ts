@@ -274,7 +274,8 @@ Deno.test("the store keeps only hashes, survives a reopen and refuses expired to
 
     const reopened = await openAccessTokens({ path, now: () => clock.now });
     assert.equal((await reopened.verify(secret))?.id, token.id);
-    assert.equal(await reopened.verify(secret.slice(0, -1) + "A"), null);
+    const last = secret.at(-1) === "A" ? "B" : "A";
+    assert.equal(await reopened.verify(secret.slice(0, -1) + last), null);
     assert.equal(await reopened.verify("not-a-token"), null);
 
     clock.now = new Date(Date.parse(token.expiresAt) - 1);

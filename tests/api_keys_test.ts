@@ -341,6 +341,9 @@ Deno.test("API keys: only public asymmetric keys of the right size are registere
     await refused({ ...(await exportJWK(pair.publicKey)), alg: "RS256" }, /algoritme/);
     await refused("{ not json", /geen JSON/);
     await refused({ ...(await exportJWK(pair.publicKey)), x: "AAAA" }, /niet geldig/);
+    const onCurve = await exportJWK(pair.publicKey);
+    // At most three x have y = x on P-256; a fresh random key is not one of them.
+    await refused({ ...onCurve, y: onCurve.x }, /ligt niet op de curve P-256/);
     assert.equal((await historyGit(service, ["rev-parse", "HEAD"])).trim(), before);
 
     const rsa = await clientKey("PS256");

@@ -12,7 +12,15 @@ import {
   supplierTarget,
   type Target,
 } from "../domain/authorisation.ts";
-import { agreementStatus, BOARD, offer, OTHER_BOARD, SUPPLIER } from "./helpers/board_flow.ts";
+import { PDF_FILE_PATTERN } from "../routes/agreement_pdf.ts";
+import {
+  agreementStatus,
+  BOARD,
+  offer,
+  OTHER_BOARD,
+  SUPPLIER,
+  TERMS_FORM,
+} from "./helpers/board_flow.ts";
 import {
   brokerSignedToken,
   Browser,
@@ -315,13 +323,21 @@ const CASES: RouteCase[] = [
       303,
     ),
     door: "form",
-    fields: { accept: "on" },
+    fields: TERMS_FORM,
   },
   page(
     "GET",
     "/boards/:board/agreements/:supplier",
     BOARD_AGREEMENT,
     "agreement.read",
+    ON_BOARD,
+    200,
+  ),
+  page(
+    "GET",
+    `/boards/:board/agreements/:supplier/versions/:file{${PDF_FILE_PATTERN}}`,
+    `${BOARD_AGREEMENT}/versions/1.pdf`,
+    "agreement.download",
     ON_BOARD,
     200,
   ),
@@ -349,13 +365,15 @@ const CASES: RouteCase[] = [
     door: "form",
     fields: { ...STALE, reason: "Matrix" },
   },
+  // The matrix's agreement waits for review: a permitted signatory is told
+  // it cannot be signed yet (409), everyone else is refused as the table says.
   page(
     "GET",
     "/boards/:board/agreements/:supplier/sign",
     `${BOARD_AGREEMENT}/sign`,
     "agreement.sign",
     ON_BOARD,
-    200,
+    409,
   ),
   {
     ...page(
@@ -370,6 +388,31 @@ const CASES: RouteCase[] = [
     fields: { ...STALE, confirm: "on" },
   },
   page("GET", "/suppliers/:supplier", `/suppliers/${SUPPLIER}`, "supplier.read", ON_SUPPLIER, 200),
+  page(
+    "GET",
+    "/boards/:board/agreements/:supplier/compare",
+    `${BOARD_AGREEMENT}/compare`,
+    "agreement.read",
+    ON_BOARD,
+    200,
+  ),
+  page(
+    "GET",
+    "/admin/compare",
+    `/admin/compare?board=${BOARD.id}&supplier=${SUPPLIER}`,
+    "admin.read",
+    SERVICE,
+    200,
+  ),
+  {
+    method: "GET",
+    route: "/api/v1/agreements/:board/compare",
+    path: `/api/v1/agreements/${BOARD.id}/compare`,
+    door: "api",
+    action: "agreement.read_as_supplier",
+    target: OWN_SUPPLIER,
+    allowed: { default: 200, otherSupplier: 404 },
+  },
   { ...openRoute("POST", "/logout", 303), door: "form", fields: {}, endsSession: true },
   { ...openRoute("POST", "/logout/everywhere", 303), door: "form", fields: {}, endsSession: true },
 ];
@@ -412,11 +455,16 @@ const BY_HAND: Record<string, string> = {
   "GET /boards/:board": "401 200 200 200 403 403 403 200 403",
   "POST /boards/:board/terms": "403 303 303 303 403 403 403 403 403",
   "GET /boards/:board/agreements/:supplier": "401 200 200 200 403 403 403 200 403",
+  [`GET /boards/:board/agreements/:supplier/versions/:file{${PDF_FILE_PATTERN}}`]:
+    "401 200 200 200 403 403 403 200 403",
   "POST /boards/:board/agreements/:supplier/approve": "403 409 403 409 403 403 403 403 403",
   "POST /boards/:board/agreements/:supplier/reject": "403 409 403 409 403 403 403 403 403",
-  "GET /boards/:board/agreements/:supplier/sign": "401 403 200 200 403 403 403 403 403",
+  "GET /boards/:board/agreements/:supplier/sign": "401 403 409 409 403 403 403 403 403",
   "POST /boards/:board/agreements/:supplier/sign": "403 403 409 409 403 403 403 403 403",
   "GET /suppliers/:supplier": "401 403 403 403 403 200 403 200 403",
+  "GET /boards/:board/agreements/:supplier/compare": "401 200 200 200 403 403 403 200 403",
+  "GET /admin/compare": "401 403 403 403 403 403 403 200 403",
+  "GET /api/v1/agreements/:board/compare": "401 403 403 403 403 200 404 403 403",
   "POST /logout": "403 303 303 303 303 303 303 303 303",
   "GET /history.git/info/refs": "401 401 401 401 401 401 401 200 200",
   "POST /history.git/git-receive-pack": "401 401 401 401 401 401 401 403 403",

@@ -223,6 +223,7 @@ Deno.test("the offer, approval and signature each put a mail in the outbox", () 
     const outbox = await (await fetch(`${service.url}/dev/outbox`)).text();
     const board = `privacy@bg${BOARD.id}.besturen.example`;
     assert.match(outbox, new RegExp(`Nieuwe verwerkersovereenkomst van Schoolwijzer`));
+    assert.match(outbox, /Uw bestuur gebruikt Akkoord nog niet/, "an invitation before the terms");
     assert.match(outbox, /wacht op ondertekening/);
     assert.match(outbox, /heeft de verwerkersovereenkomst ondertekend/);
     assert.ok(outbox.includes(board));

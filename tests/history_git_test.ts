@@ -6,6 +6,7 @@ import {
   offer,
   type ShownVersion,
   SUPPLIER,
+  TERMS_FORM,
   versionFields,
 } from "./helpers/board_flow.ts";
 import { Browser, sampleOffer, startTestService, type TestService } from "./helpers/service.ts";
@@ -26,7 +27,7 @@ async function makeHistory(service: TestService): Promise<void> {
     mandates: ["beoordelen", "ondertekenen"],
   });
   await person.page(`/boards/${BOARD.id}`);
-  await person.submit(`/boards/${BOARD.id}/terms`, { accept: "on" });
+  await person.submit(`/boards/${BOARD.id}/terms`, TERMS_FORM);
   const path = `/boards/${BOARD.id}/agreements/${SUPPLIER}`;
   await person.submit(`${path}/reject`, {
     ...await current(service),

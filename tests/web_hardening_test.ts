@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type Context, Hono } from "hono";
-import { BOARD, headOf, withService } from "./helpers/board_flow.ts";
+import { BOARD, headOf, TERMS_FORM, withService } from "./helpers/board_flow.ts";
 import { Browser, startTestService, type TestService } from "./helpers/service.ts";
 import { rateLimit } from "../routes/rate_limit.ts";
 
@@ -131,7 +131,7 @@ Deno.test("state-changing requests need the CSRF token in a form body or with ou
     const accepted = await user.request(terms, {
       method: "POST",
       headers: { "X-CSRF-Token": token, Origin: service.url },
-      body: new URLSearchParams({ accept: "on" }),
+      body: new URLSearchParams(TERMS_FORM),
     });
     assert.equal(accepted.status, 303, "the header token with our Origin is accepted");
     await accepted.body?.cancel();

@@ -1,4 +1,5 @@
 import type { VNode } from "preact";
+import { REASON_MAX_LENGTH } from "../domain/decide_on_agreement.ts";
 import type { Privacybijsluiter } from "../domain/privacybijsluiter.ts";
 import type { AgreementStatus, Board, Supplier } from "../domain/state.ts";
 import { agreementPath } from "./agreement_paths.ts";
@@ -33,6 +34,8 @@ export interface AgreementPageProps {
   errors?: Record<string, string>;
   /** Values to put back into the form after an error, for example `reason`. */
   values?: Record<string, string>;
+  /** The version the current one is best compared with, or null when there is none. */
+  compareWith?: number | null;
 }
 
 /**
@@ -50,6 +53,17 @@ export function AgreementPage(props: AgreementPageProps): VNode {
       </h1>
       <${ErrorSummary} title="Het formulier is niet verstuurd." errors=${props.errors} />
       <${VersionFacts} status=${status} />
+      <${PdfLinks} board=${board} supplier=${supplier} status=${status} />
+      ${props.compareWith
+        ? html`
+          <p class="utrecht-paragraph">
+            <a class="utrecht-link utrecht-link--html-a" href=${`${
+              agreementPath(board.id, supplier.id, "compare")
+            }?from=${props.compareWith}&to=${status.current.version}`}>Vergelijk met versie ${props
+              .compareWith}</a>
+          </p>
+        `
+        : null}
       <${Decisions} ...${props} />
       <section aria-labelledby="tekst-titel">
         <h2 class="utrecht-heading-2" id="tekst-titel">Tekst van de overeenkomst</h2>
@@ -73,6 +87,29 @@ export function AgreementPage(props: AgreementPageProps): VNode {
         <a class="utrecht-link utrecht-link--html-a" href="/">Terug naar het overzicht</a>
       </p>
       <//>
+  `;
+}
+
+/** Downloads of the current version and, when older, the version in force. */
+function PdfLinks(props: { board: Board; supplier: Supplier; status: AgreementStatus }): VNode {
+  const { current, inForce } = props.status;
+  const href = (version: number) =>
+    agreementPath(props.board.id, props.supplier.id, `versions/${version}.pdf`);
+  return html`
+    <ul class="utrecht-unordered-list">
+      <li class="utrecht-unordered-list__item">
+        <a class="utrecht-link utrecht-link--html-a" href=${href(current.version)} download>
+          Versie ${current.version} downloaden als PDF, met bewijs</a>
+      </li>
+      ${inForce && inForce.version !== current.version
+        ? html`
+          <li class="utrecht-unordered-list__item">
+            <a class="utrecht-link utrecht-link--html-a" href=${href(inForce.version)} download>
+              Ondertekende versie ${inForce.version} downloaden als PDF</a>
+          </li>
+        `
+        : null}
+    </ul>
   `;
 }
 
@@ -138,7 +175,8 @@ function RejectForm(props: AgreementPageProps): VNode {
           <label class="utrecht-form-label" for="reason">Reden van afwijzing</label>
         </div>
         <div class="utrecht-form-field__description utrecht-form-field-description" id="reason-description">
-          De leverancier ziet deze reden en kan een nieuwe versie aanbieden.
+          De leverancier ziet deze reden en kan een nieuwe versie aanbieden. Hoogstens
+          ${REASON_MAX_LENGTH} tekens.
         </div>
         ${error
           ? html`
@@ -155,6 +193,7 @@ function RejectForm(props: AgreementPageProps): VNode {
             id="reason"
             name="reason"
             rows="4"
+            maxlength=${REASON_MAX_LENGTH}
             required
             aria-describedby=${describedBy}
             aria-invalid=${error ? "true" : undefined}

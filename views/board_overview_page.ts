@@ -1,6 +1,7 @@
 import type { VNode } from "preact";
 import type { AgreementStatus, Board, Supplier } from "../domain/state.ts";
 import { agreementPath } from "./agreement_paths.ts";
+import { ErrorSummary } from "./form_field.ts";
 import { formatDate } from "./format.ts";
 import { html } from "./html.ts";
 import { TableScroll } from "./table_scroll.ts";
@@ -24,6 +25,8 @@ export interface BoardOverviewPageProps {
   canAcceptTerms: boolean;
   /** The version of the terms of use in force, posted back on acceptance. */
   termsVersion: string;
+  /** Errors of the terms form by field name (`accept`), after a refused submission. */
+  errors?: Record<string, string>;
   csrf: string;
   user: PageUser;
 }
@@ -38,6 +41,7 @@ export function BoardOverviewPage(props: BoardOverviewPageProps): VNode {
     <${Layout} title=${`Overzicht ${props.board.name}`} user=${props.user} csrf=${props.csrf}>
       <p class="akkoord-pre-heading">Schoolbestuur ${props.board.id}</p>
       <h1 class="utrecht-heading-1">${props.board.name}</h1>
+      <${ErrorSummary} title="De gebruiksvoorwaarden zijn niet aanvaard." errors=${props.errors} />
       ${props.board.termsAccepted
         ? html`<${TermsAccepted} accepted=${props.board.termsAccepted} />`
         : html`<${TermsNotice} ...${props} />`}
@@ -77,8 +81,8 @@ function TermsNotice(props: BoardOverviewPageProps): VNode {
           </p>
           ${props.canAcceptTerms ? html`<${TermsForm} ...${props} />` : html`
             <p class="utrecht-paragraph">
-              Iemand met een eHerkenningsmachtiging om te ondertekenen namens ${props.board.name}
-              moet de gebruiksvoorwaarden aanvaarden.
+              Iemand met een eHerkenningsmachtiging om namens ${props.board.name} te beoordelen
+              of te ondertekenen moet de gebruiksvoorwaarden aanvaarden.
             </p>
           `}
         </div>
@@ -88,13 +92,23 @@ function TermsNotice(props: BoardOverviewPageProps): VNode {
 }
 
 function TermsForm(props: BoardOverviewPageProps): VNode {
+  const error = props.errors?.accept;
   return html`
     <form method="post" action=${`/boards/${
       encodeURIComponent(props.board.id)
     }/terms`} class="utrecht-form">
       <input type="hidden" name="_csrf" value=${props.csrf} />
       <input type="hidden" name="termsVersion" value=${props.termsVersion} />
-      <div class="utrecht-form-field utrecht-form-field--checkbox">
+      <div class=${`utrecht-form-field utrecht-form-field--checkbox${
+        error ? " utrecht-form-field--invalid" : ""
+      }`}>
+        ${error
+          ? html`
+            <div class="utrecht-form-field__error-message utrecht-form-field-error-message" id="accept-error">
+              ${error}
+            </div>
+          `
+          : null}
         <div class="utrecht-form-field__input">
           <input
             type="checkbox"
@@ -103,6 +117,8 @@ function TermsForm(props: BoardOverviewPageProps): VNode {
             name="accept"
             value="ja"
             required
+            aria-describedby=${error ? "accept-error" : undefined}
+            aria-invalid=${error ? "true" : undefined}
           />
         </div>
         <div class="utrecht-form-field__label utrecht-form-field__label--checkbox">

@@ -30,6 +30,7 @@ export function Layout(props: LayoutProps): VNode {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${props.title} — Akkoord</title>
+        <link rel="icon" href="data:," />
         <link rel="stylesheet" href="/assets/utrecht.css" />
         <link rel="stylesheet" href="/assets/tokens.css" />
         <link rel="stylesheet" href="/assets/app.css" />

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { TERMS_VERSION } from "../../domain/registry.ts";
 import {
   Browser,
   sampleOffer,
@@ -82,9 +83,12 @@ export async function boardUser(
   return browser;
 }
 
+/** The fields the overview's terms form posts when its checkbox is ticked. */
+export const TERMS_FORM = { accept: "ja", termsVersion: TERMS_VERSION } as const;
+
 /** Accepts the terms of use for a board through its overview's form. */
 export async function acceptTerms(browser: Browser, board: string): Promise<void> {
-  const response = await browser.submit(`/boards/${board}/terms`, { accept: "on" });
+  const response = await browser.submit(`/boards/${board}/terms`, TERMS_FORM);
   assert.equal(response.status, 303);
 }
 
