@@ -7,7 +7,8 @@
  * The history: 50,000 signed events over 600 boards × 100 suppliers in the
  * product's layout (agreements/<board>/<supplier>/status.json, ...).
  *
- * Run: npx -y deno@2.9.6 run -A bench/clone_bench.ts
+ * Run: npx -y deno@2.9.6 task bench:clone (not part of `deno task bench`: it builds a
+ * 50,000-event history first, which takes minutes)
  * Environment: AKKOORD_BENCH_EVENTS (default 50000), AKKOORD_BENCH_DIR (keep
  * and reuse the built history there), AKKOORD_BENCH_ROUNDS (default 3).
  * With `--serve <dir>` the script is the Akkoord server process it starts.
