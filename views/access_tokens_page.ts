@@ -1,6 +1,13 @@
 import type { VNode } from "preact";
 import { formatDate, formatDateTime } from "./format.ts";
-import { describedBy, DoneNotice, ErrorSummary, textboxClass, TextField } from "./form_field.ts";
+import {
+  describedBy,
+  DoneNotice,
+  ErrorSummary,
+  LabelInput,
+  textboxClass,
+  TextField,
+} from "./form_field.ts";
 import { html } from "./html.ts";
 import { Layout, type PageUser } from "./layout.ts";
 import { TableScroll } from "./table_scroll.ts";
@@ -181,18 +188,7 @@ function CreateForm(props: AccessTokensPageProps): VNode {
           description="Bijvoorbeeld de computer of de controle waarvoor u hem gebruikt."
           error=${props.errors?.label}
         >
-          <input
-            class=${textboxClass(props.errors?.label)}
-            id="label"
-            name="label"
-            type="text"
-            required
-            maxlength="100"
-            autocomplete="off"
-            value=${props.values?.label ?? ""}
-            aria-describedby=${describedBy("label", props.errors?.label)}
-            aria-invalid=${props.errors?.label ? "true" : undefined}
-          />
+          <${LabelInput} value=${props.values?.label} error=${props.errors?.label} />
           <//>
           <${TextField}
             id="days"

@@ -4,8 +4,8 @@ import {
   describedBy,
   DoneNotice,
   ErrorSummary,
+  LabelInput,
   textareaClass,
-  textboxClass,
   TextField,
 } from "./form_field.ts";
 import { html } from "./html.ts";
@@ -156,18 +156,7 @@ function RegisterForm(props: ApiKeysPageProps): VNode {
           description="Bijvoorbeeld de server of de toepassing die de sleutel gebruikt."
           error=${props.errors?.label}
         >
-          <input
-            class=${textboxClass(props.errors?.label)}
-            id="label"
-            name="label"
-            type="text"
-            required
-            maxlength="100"
-            autocomplete="off"
-            value=${props.values?.label ?? ""}
-            aria-describedby=${describedBy("label", props.errors?.label)}
-            aria-invalid=${props.errors?.label ? "true" : undefined}
-          />
+          <${LabelInput} value=${props.values?.label} error=${props.errors?.label} />
           <//>
           <${TextField}
             id="jwk"

@@ -95,3 +95,21 @@ export function textareaClass(error: string | undefined): string {
 export function describedBy(id: string, error: string | undefined): string {
   return error ? `${id}-description ${id}-error` : `${id}-description`;
 }
+
+/** A required single-line label input (name `label`) of a key or token form. */
+export function LabelInput(props: { value?: string; error?: string }): VNode {
+  return html`
+    <input
+      class=${textboxClass(props.error)}
+      id="label"
+      name="label"
+      type="text"
+      required
+      maxlength="100"
+      autocomplete="off"
+      value=${props.value ?? ""}
+      aria-describedby=${describedBy("label", props.error)}
+      aria-invalid=${props.error ? "true" : undefined}
+    />
+  `;
+}
