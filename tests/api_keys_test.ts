@@ -1,3 +1,4 @@
+import { runVerify } from "./helpers/verify_cli.ts";
 import assert from "node:assert/strict";
 import {
   calculateJwkThumbprint,
@@ -23,7 +24,6 @@ import { Browser, sampleOffer, type TestService } from "./helpers/service.ts";
 
 const OTHER_SUPPLIER = "99000002";
 const ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-const ROOT = new URL("..", import.meta.url).pathname;
 
 /** A key pair as a supplier's software holds it, with its public JWK and thumbprint. */
 interface ClientKey {
@@ -466,7 +466,7 @@ Deno.test("API keys: registrations and revocations are events; deno task verify 
         signers,
         await (await fetch(`${service.url}/.well-known/akkoord/allowed_signers`)).text(),
       );
-      const verified = await verify(clone, signers);
+      const verified = await runVerify([clone, "--allowed-signers", signers]);
       assert.equal(verified.code, 0, verified.stderr);
       assert.match(verified.stdout, /api-key-registered 1/);
       assert.match(verified.stdout, /api-key-revoked 1/);
@@ -483,7 +483,7 @@ Deno.test("API keys: registrations and revocations are events; deno task verify 
         key: realKey,
       });
       await setMain(clone, afterRevocation);
-      const late = await verify(clone, signers);
+      const late = await runVerify([clone, "--allowed-signers", signers]);
       assert.equal(late.code, 1, late.stdout);
       assert.match(late.stderr, /event offered.*API key ".{43}" after it was revoked/);
 
@@ -510,7 +510,7 @@ Deno.test("API keys: registrations and revocations are events; deno task verify 
         key: realKey,
       });
       await setMain(clone, withPrivate);
-      const leaked = await verify(clone, signers);
+      const leaked = await runVerify([clone, "--allowed-signers", signers]);
       assert.equal(leaked.code, 1, leaked.stdout);
       assert.match(leaked.stderr, /does not hold an acceptable public key: .*private key member/);
     });
@@ -571,22 +571,6 @@ Deno.test("in Chromium: the API keys page registers and revokes by keyboard and 
       await chromium.close();
     }
   }));
-
-/** Runs the project's verifier on a repository as an auditor would, in a child process. */
-async function verify(repository: string, signers: string) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "verify/main.ts", repository, "--allowed-signers", signers],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
 
 function base64url(text: string): string {
   return btoa(text).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");

@@ -1,3 +1,4 @@
+import { runVerify as verify } from "./helpers/verify_cli.ts";
 import assert from "node:assert/strict";
 import {
   acceptTerms,
@@ -30,24 +31,7 @@ import {
   writeCommit,
 } from "./helpers/tamper.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const WITHDRAWN_BOARD = "41282";
-
-/** Runs the verifier as an auditor would, in a child process. */
-async function verify(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "verify/main.ts", ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
 
 async function withdraw(service: TestService, board: string): Promise<void> {
   const shown = versionFields(await agreementStatus(service, board));
