@@ -1,3 +1,4 @@
+import { TEST_SERVICES } from "./helpers/jwks_server.ts";
 import { loadOrCreateSecretFile } from "../store/secret_file.ts";
 import assert from "node:assert/strict";
 import { Hono } from "hono";
@@ -15,13 +16,7 @@ const BOARD = {
   kind: "board",
 } as const;
 const SUPPLIER = { kvk: "87654321", name: "Leerling Software B.V.", kind: "supplier" } as const;
-const SERVICES = {
-  beoordelen: "urn:etoegang:DV:00000001234567890000:services:1",
-  ondertekenen: "urn:etoegang:DV:00000001234567890000:services:2",
-  leverancier: "urn:etoegang:DV:00000001234567890000:services:3",
-  beheer: "urn:etoegang:DV:00000001234567890000:services:4",
-  audit: "urn:etoegang:DV:00000001234567890000:services:5",
-};
+const SERVICES = TEST_SERVICES;
 
 interface TestSite {
   origin: string;

@@ -14,6 +14,7 @@ import {
   type JwksServer,
   signToken,
   startJwksServer,
+  TEST_SERVICES,
   type TestKey,
 } from "./helpers/jwks_server.ts";
 import { BOARD } from "./helpers/board_flow.ts";
@@ -25,13 +26,7 @@ const START = new Date("2026-03-02T10:00:00Z").getTime();
 const ORGANISATION = "urn:etoegang:core:LegalSubjectID";
 const SERVICE_IDS = "urn:etoegang:core:ServiceID";
 
-const SERVICES = {
-  beoordelen: "urn:etoegang:DV:00000001234567890000:services:1",
-  ondertekenen: "urn:etoegang:DV:00000001234567890000:services:2",
-  leverancier: "urn:etoegang:DV:00000001234567890000:services:3",
-  beheer: "urn:etoegang:DV:00000001234567890000:services:4",
-  audit: "urn:etoegang:DV:00000001234567890000:services:5",
-};
+const SERVICES = TEST_SERVICES;
 
 /** A verifier over a JWKS server, with a clock the test moves. */
 class Rig {

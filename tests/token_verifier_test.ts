@@ -12,6 +12,7 @@ import {
   type JwksServer,
   signToken,
   startJwksServer,
+  TEST_SERVICES,
   type TestKey,
 } from "./helpers/jwks_server.ts";
 
@@ -20,13 +21,7 @@ const AUDIENCE = "akkoord";
 const NOW = new Date("2026-03-02T10:00:00Z");
 const NOW_SECONDS = NOW.getTime() / 1000;
 
-const SERVICES = {
-  beoordelen: "urn:etoegang:DV:00000001234567890000:services:1",
-  ondertekenen: "urn:etoegang:DV:00000001234567890000:services:2",
-  leverancier: "urn:etoegang:DV:00000001234567890000:services:3",
-  beheer: "urn:etoegang:DV:00000001234567890000:services:4",
-  audit: "urn:etoegang:DV:00000001234567890000:services:5",
-};
+const SERVICES = TEST_SERVICES;
 
 function goodClaims(): JWTPayload {
   return {

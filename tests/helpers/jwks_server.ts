@@ -83,3 +83,12 @@ export function encodeSegment(value: unknown): string {
   for (const byte of bytes) binary += String.fromCharCode(byte);
   return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
+
+/** The eHerkenning ServiceIDs the verifier tests map to roles. */
+export const TEST_SERVICES = {
+  beoordelen: "urn:etoegang:DV:00000001234567890000:services:1",
+  ondertekenen: "urn:etoegang:DV:00000001234567890000:services:2",
+  leverancier: "urn:etoegang:DV:00000001234567890000:services:3",
+  beheer: "urn:etoegang:DV:00000001234567890000:services:4",
+  audit: "urn:etoegang:DV:00000001234567890000:services:5",
+};
