@@ -10,7 +10,10 @@
  * Run: npx -y deno@2.9.6 task bench:clone (not part of `deno task bench`: it builds a
  * 50,000-event history first, which takes minutes)
  * Environment: AKKOORD_BENCH_EVENTS (default 50000), AKKOORD_BENCH_DIR (keep
- * and reuse the built history there), AKKOORD_BENCH_ROUNDS (default 3).
+ * and reuse the built history there), AKKOORD_BENCH_ROUNDS (default 3),
+ * AKKOORD_BENCH_COLD=1 (delete the server's pack log first, so that the
+ * server prepares every pack entry again; by default a kept directory
+ * reuses the log of the previous run, as a restarted server does).
  * With `--serve <dir>` the script is the Akkoord server process it starts.
  */
 import { Hono } from "hono";
@@ -18,6 +21,7 @@ import { createGitHttp } from "../routes/git_http.ts";
 import { openDiskStore } from "../store/disk_store.ts";
 import type { Identity } from "../store/history.ts";
 import { PackCache } from "../store/pack_cache.ts";
+import { openPackLogFile, packLogPath } from "../store/pack_log_file.ts";
 import { buildBigHistory } from "../tests/helpers/big_history.ts";
 
 const COMMITTER: Identity = { name: "Akkoord", email: "history@akkoord.example" };
@@ -62,11 +66,19 @@ async function main(): Promise<void> {
       `${dataDir}/history.git`,
       "+refs/heads/main:refs/heads/main",
     ]);
+    if (Deno.env.get("AKKOORD_BENCH_COLD") === "1") {
+      await Deno.remove(packLogPath(dataDir)).catch(() => undefined);
+    }
     const akkoord = await startAkkoord(dataDir);
     const backend = serveHttpBackend(`${root}/compare`);
     try {
       report(
-        `Akkoord server ready: pack entries prepared in ${
+        `Akkoord server: store opened with rss ${akkoord.opened.rss} MB, VmHWM ${akkoord.opened.hwm} MB`,
+      );
+      report(
+        `Akkoord server ready: pack entries ${
+          akkoord.opened.logBytes > 0 ? "read back from the log and completed" : "prepared"
+        } in ${
           akkoord.warmSeconds.toFixed(1)
         } s, rss ${akkoord.rss()} MB, lifetime peak (VmHWM) ${akkoord.hwm()} MB, heap ${
           heapText(await akkoord.heap(false))
@@ -152,14 +164,16 @@ interface HeapFigures {
   heapUsed: number;
   heapTotal: number;
   external: number;
-  /** Pack entry bytes the cache keeps in memory. */
-  cacheKept: number;
+  /** Bytes of the pack log (on disk, not in memory). */
+  logBytes: number;
 }
 
 interface AkkoordProcess {
   url: string;
   pid: number;
   warmSeconds: number;
+  /** Memory once the store was open, before the pack cache; log size found then (bytes). */
+  opened: { rss: number; hwm: number; logBytes: number };
   rss(): number;
   hwm(): number;
   /** The server's heap figures; after a full garbage collection when `collect`. */
@@ -191,12 +205,14 @@ async function startAkkoord(dataDir: string): Promise<AkkoordProcess> {
   const ready = JSON.parse(text.slice(0, text.indexOf("\n"))) as {
     port: number;
     warmSeconds: number;
+    opened: { rss: number; hwm: number; logBytes: number };
   };
   const base = `http://127.0.0.1:${ready.port}`;
   return {
     url: `${base}/history.git`,
     pid: child.pid,
     warmSeconds: ready.warmSeconds,
+    opened: ready.opened,
     rss: () => procStatus(child.pid, "VmRSS"),
     hwm: () => procStatus(child.pid, "VmHWM"),
     async heap(collect: boolean) {
@@ -224,8 +240,14 @@ async function serveAkkoord(dataDir: string): Promise<void> {
     projection: { empty: () => null, wants: () => false, apply() {}, setHead() {} },
     committer: COMMITTER,
   });
+  const log = await openPackLogFile(packLogPath(dataDir));
+  const opened = {
+    rss: procStatus(Deno.pid, "VmRSS"),
+    hwm: procStatus(Deno.pid, "VmHWM"),
+    logBytes: log.size,
+  };
   const started = performance.now();
-  const cache = new PackCache(store);
+  const cache = new PackCache(store, { log });
   await cache.sync(store.head());
   const warmSeconds = (performance.now() - started) / 1000;
   const app = new Hono();
@@ -241,7 +263,7 @@ async function serveAkkoord(dataDir: string): Promise<void> {
       heapUsed: Math.round(usage.heapUsed / 2 ** 20),
       heapTotal: Math.round(usage.heapTotal / 2 ** 20),
       external: Math.round(usage.external / 2 ** 20),
-      cacheKept: Math.round(cache.keptBytes / 2 ** 20),
+      logBytes: Math.round(cache.logBytes / 2 ** 20),
     };
     return c.json(figures);
   });
@@ -271,11 +293,13 @@ async function serveAkkoord(dataDir: string): Promise<void> {
     hostname: "127.0.0.1",
     port: 0,
     onListen: ({ port }) => {
-      Deno.stdout.writeSync(encoder.encode(`${JSON.stringify({ port, warmSeconds })}\n`));
+      Deno.stdout.writeSync(
+        encoder.encode(`${JSON.stringify({ port, warmSeconds, opened })}\n`),
+      );
     },
   }, app.fetch);
   Deno.addSignalListener("SIGTERM", () => {
-    void store.close().finally(() => Deno.exit(0));
+    void Promise.all([store.close(), log.close()]).finally(() => Deno.exit(0));
   });
 }
 
@@ -401,7 +425,7 @@ async function exists(path: string): Promise<boolean> {
 }
 
 function heapText(figures: HeapFigures): string {
-  return `used ${figures.heapUsed} MB of ${figures.heapTotal} MB, external ${figures.external} MB, pack entries kept ${figures.cacheKept} MB`;
+  return `used ${figures.heapUsed} MB of ${figures.heapTotal} MB, external ${figures.external} MB, pack log ${figures.logBytes} MB on disk`;
 }
 
 function median(values: number[]): number {

@@ -6,6 +6,7 @@
 import { type Context, Hono } from "hono";
 import type { HistoryStore } from "../store/history.ts";
 import { PackCache } from "../store/pack_cache.ts";
+import type { PackLog } from "../store/pack_log.ts";
 import {
   advertisement,
   type ProtocolVersion,
@@ -30,8 +31,14 @@ export interface GitHttpOptions {
   /** Whether the request carries valid credentials (HTTP Basic from git). */
   authenticate: (c: Context) => Promise<boolean>;
   limits?: Partial<GitHttpLimits>;
-  /** Prepared pack entries; one is made from `store` when absent. */
+  /** Prepared pack entries; one is made from `store` and `packLog` when absent. */
   cache?: PackCache;
+  /**
+   * Where prepared pack entries are kept (a file under the data directory
+   * keeps them across restarts). Default: in memory, prepared again after
+   * each start.
+   */
+  packLog?: PackLog;
   /**
    * Prepare pack entries now and after every append, so that the first
    * clone does not wait for them. Default false (prepared on first fetch).
@@ -70,7 +77,7 @@ class BodyRefusal extends Error {
 /** The smart HTTP routes of the history repository. */
 export function createGitHttp(options: GitHttpOptions): Hono {
   const limits = { ...DEFAULT_GIT_HTTP_LIMITS, ...options.limits };
-  const cache = options.cache ?? new PackCache(options.store);
+  const cache = options.cache ?? new PackCache(options.store, { log: options.packLog });
   if (options.warm) {
     // Warming ahead is an optimisation only: a failed warm-up leaves the
     // cache behind, and the next fetch syncs it again and reports any error.

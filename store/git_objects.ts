@@ -4,7 +4,7 @@
  * See https://git-scm.com/book/en/v2/Git-Internals-Git-Objects.
  */
 import { createHash } from "node:crypto";
-import { deflateSync, inflateSync } from "node:zlib";
+import { constants, deflateSync, inflateSync } from "node:zlib";
 
 /** The object types the history uses. */
 export type ObjectType = "blob" | "tree" | "commit";
@@ -47,6 +47,9 @@ export interface ParsedCommit extends CommitFields {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+// Compressed bytes enough for the `<type> <size>\0` header of a loose object.
+const HEADER_PROBE = 64;
+const MAX_EXACT_CHUNK = 64 << 20;
 
 /** Computes the oid of an object and keeps its body for writing. */
 export function encodeObject(type: ObjectType, body: Uint8Array): EncodedObject {
@@ -70,7 +73,7 @@ export function deflateObject(object: EncodedObject): Uint8Array {
  * torn or foreign file is never taken for the object.
  */
 export function inflateObject(oid: string, file: Uint8Array): EncodedObject {
-  const raw = new Uint8Array(inflateSync(file));
+  const raw = inflateLoose(file);
   const nul = raw.indexOf(0);
   const header = nul < 0 ? "" : decoder.decode(raw.subarray(0, nul));
   const match = /^(blob|tree|commit|tag) (\d+)$/.exec(header);
@@ -78,11 +81,49 @@ export function inflateObject(oid: string, file: Uint8Array): EncodedObject {
     throw new Error(`Cannot read object ${oid}: its header "${header.slice(0, 40)}" is invalid`);
   }
   if (match[1] === "tag") throw new Error(`Cannot read object ${oid}: tags are not supported`);
-  const object = encodeObject(match[1] as ObjectType, raw.subarray(nul + 1));
+  const object = encodeObject(match[1] as ObjectType, tightBody(raw, nul + 1));
   if (object.oid !== oid) {
     throw new Error(`Cannot read object ${oid}: its content hashes to ${object.oid}`);
   }
   return object;
+}
+
+/**
+ * Inflates a loose object into a buffer of exactly its size: the header,
+ * inflated first from the file's first bytes, gives the size. Without it
+ * zlib writes into 16 KiB chunks (a small object) or into chunks it then
+ * joins (a large one), and reading many objects leaves that much garbage
+ * behind. Falls back to a plain inflate when the header is not found there.
+ */
+function inflateLoose(file: Uint8Array): Uint8Array {
+  let size = -1;
+  try {
+    const head = inflateSync(file.subarray(0, HEADER_PROBE), {
+      finishFlush: constants.Z_SYNC_FLUSH,
+      chunkSize: HEADER_PROBE * 2,
+    });
+    const nul = head.indexOf(0);
+    const match = nul < 0
+      ? null
+      : /^[a-z]+ (\d{1,10})$/.exec(decoder.decode(head.subarray(0, nul)));
+    if (match !== null) size = nul + 1 + Number(match[1]);
+  } catch {
+    // A damaged start fails again below, with zlib's own message.
+  }
+  const inflated = size > 0 && size <= MAX_EXACT_CHUNK
+    ? inflateSync(file, { chunkSize: Math.max(64, size) })
+    : inflateSync(file);
+  return new Uint8Array(inflated.buffer, inflated.byteOffset, inflated.byteLength);
+}
+
+/**
+ * The body from `start` on: a view when the inflated bytes fill most of
+ * their buffer, a copy when they share a larger one (Node's pool for small
+ * buffers), so that a kept body never holds more memory than its own.
+ */
+function tightBody(raw: Uint8Array, start: number): Uint8Array {
+  const body = raw.subarray(start);
+  return raw.buffer.byteLength > 2 * body.length ? body.slice() : body;
 }
 
 /** Serialises tree entries in Git's order (a subtree sorts as if its name ended in `/`). */

@@ -1,8 +1,11 @@
 /**
- * Pack entries of the history, computed once per commit and kept, so that a
- * clone streams prepared bytes instead of walking and compressing every
- * object. Derived from the history alone through {@link HistoryStore}; it is
- * never a source of truth and is rebuilt by reading the history again.
+ * Pack entries of the history, computed once per commit and kept in a
+ * {@link PackLog}, so that a clone streams prepared bytes instead of
+ * walking and compressing every object. Derived from the history alone
+ * through {@link HistoryStore}; it is never a source of truth. A log that
+ * outlives the process is read back on the first sync: its records are
+ * checked, a torn or damaged tail is dropped, commits the history no longer
+ * has are dropped, and only what is missing is computed again.
  *
  * The history is linear (`main` only moves fast-forward), so commits get
  * positions 0 (root) to n − 1. Each commit lists the objects of its tree
@@ -10,23 +13,36 @@
  * changed directories, plus the commit itself. Each object becomes one entry
  * the first time it appears: a delta against the previous version of the
  * same path (its chain at most `maxDepth` long; past that, a delta against
- * the chain's whole base, or a whole object), deflated.
+ * the chain's whole base, or a whole object), deflated. Memory holds only
+ * the index (about 80 bytes an entry); the entry data stays in the log.
  */
 import type { HistoryStore } from "./history.ts";
 import { parseCommit } from "./git_objects.ts";
 import { encodeDelta } from "./delta.ts";
 import { PACK_TYPE, zlibEntry } from "./pack_writer.ts";
+import { MemoryPackLog, type PackLog } from "./pack_log.ts";
+import { NumberColumn, OidTable, parseOid } from "./pack_columns.ts";
+import { changedEntries } from "./pack_tree_diff.ts";
+import {
+  bodyLength,
+  encodeRecord,
+  isLogHeader,
+  LOG_HEADER_LENGTH,
+  logHeader,
+  type NewEntry,
+  type ReadRecord,
+  readRecord,
+  RECORD_PREFIX,
+  RECORD_SUFFIX,
+} from "./pack_record.ts";
 
 /** Options of {@link PackCache}. */
 export interface PackCacheOptions {
-  /**
-   * Bytes of entry data kept in memory. Entries beyond it are recomputed each
-   * time they are sent. Default 128 MiB.
-   */
-  maxBytes?: number;
+  /** Where entry data and the records to rebuild the index are kept. Default: in memory. */
+  log?: PackLog;
   /** Longest delta chain in a served pack. Default 50, as git's `pack.depth`. */
   maxDepth?: number;
-  /** Bytes of object bodies kept as delta bases. Default 24 MiB. */
+  /** Bytes of object bodies kept as delta bases while entries are made. Default 8 MiB. */
   bodyCacheBytes?: number;
 }
 
@@ -36,12 +52,24 @@ export interface WholeEntry {
   data: Uint8Array;
 }
 
+/** Entry data read for a run of a pack plan: see {@link PackCache.readRun}. */
+export interface EntryRun {
+  /** How many plan items from `from` on the run covers. */
+  count: number;
+  /** Log offset of `bytes[0]`. */
+  start: number;
+  bytes: Uint8Array;
+}
+
 type ObjectKind = "blob" | "tree" | "commit";
 
-const SLAB = 4 << 20;
-const BATCH = 256;
+const BATCH = 64;
 const PARALLEL_WALKS = 16;
 const MIN_DELTA_TARGET = 32;
+const FLUSH_BYTES = 1 << 20;
+const LOAD_WINDOW = 1 << 20;
+const RUN_GAP = 4096;
+const RUN_ITEMS = 4096;
 const KIND_CODE: Record<ObjectKind, number> = {
   commit: PACK_TYPE.commit,
   tree: PACK_TYPE.tree,
@@ -72,36 +100,35 @@ interface FreshCommit {
 /** Prepared pack entries of a linear history, extended as it grows. */
 export class PackCache {
   #store: HistoryStore<unknown>;
-  #maxBytes: number;
+  #log: PackLog;
   #maxDepth: number;
   #bodies: BodyCache;
-  #reading = new Map<string, Promise<{ type: string; body: Uint8Array }>>();
+  #loaded = false;
   #queue: Promise<unknown> = Promise.resolve();
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
 
   #commits = new OidTable(true);
   #commitTrees = new OidTable(false);
-  #commitTimes: number[] = [];
-  #listStarts = new IntColumn([0]);
-  #lists = new IntColumn();
+  #commitTimes = new NumberColumn(true);
+  #listStarts = new NumberColumn();
+  #lists = new NumberColumn();
+  #recordEnds = new NumberColumn(true);
+  #entryEnds = new NumberColumn();
 
   #oids = new OidTable(true);
-  #types = new IntColumn();
-  #sizes = new IntColumn();
-  #bases = new IntColumn();
-  #depths = new IntColumn();
-  #introduced = new IntColumn();
-  #slabOf = new IntColumn();
-  #startOf = new IntColumn();
-  #lengthOf = new IntColumn();
-  #slabs: Uint8Array[] = [];
-  #slabUsed = SLAB;
-  #keptBytes = 0;
+  #types = new NumberColumn();
+  #sizes = new NumberColumn();
+  #bases = new NumberColumn();
+  #introduced = new NumberColumn();
+  #dataAt = new NumberColumn(true);
+  #dataLength = new NumberColumn();
 
   constructor(store: HistoryStore<unknown>, options: PackCacheOptions = {}) {
     this.#store = store;
-    this.#maxBytes = options.maxBytes ?? 128 << 20;
+    this.#log = options.log ?? new MemoryPackLog();
     this.#maxDepth = options.maxDepth ?? 50;
-    this.#bodies = new BodyCache(options.bodyCacheBytes ?? 24 << 20);
+    this.#bodies = new BodyCache(options.bodyCacheBytes ?? 8 << 20);
   }
 
   /** Number of commits covered. */
@@ -114,17 +141,18 @@ export class PackCache {
     return this.#oids.length;
   }
 
-  /** Bytes of entry data held in memory. */
-  get keptBytes(): number {
-    return this.#keptBytes;
+  /** Bytes in the log: entry data and the records around it. */
+  get logBytes(): number {
+    return this.#log.size + this.#pendingBytes;
   }
 
   /**
-   * Covers every commit up to `head`. Calls run one after another; rejects
-   * when `head` does not extend the commits already covered.
+   * Covers every commit up to `head`, reading the log back on the first
+   * call. Calls run one after another. After a failure the next call reads
+   * the log back again, so that the index and the log never disagree.
    */
   sync(head: string | null): Promise<void> {
-    const run = this.#queue.then(() => this.#extend(head));
+    const run = this.#queue.then(() => this.#syncNow(head));
     this.#queue = run.catch(() => undefined);
     return run;
   }
@@ -146,12 +174,17 @@ export class PackCache {
 
   /** The committer time (seconds since the epoch) of the commit at `position`. */
   commitTime(position: number): number {
-    return at(this.#commitTimes, position);
+    return this.#commitTimes.get(position);
   }
 
   /** The entries of the commit at `position`: the commit first, then what its tree changed. */
-  entriesOf(position: number): Int32Array {
-    return this.#lists.range(this.#listStarts.get(position), this.#listStarts.get(position + 1));
+  entriesOf(position: number): number[] {
+    const end = position + 1 < this.#listStarts.length
+      ? this.#listStarts.get(position + 1)
+      : this.#lists.length;
+    const entries: number[] = [];
+    for (let i = this.#listStarts.get(position); i < end; i++) entries.push(this.#lists.get(i));
+    return entries;
   }
 
   /** The entry of an object, or undefined when no covered commit reaches it. */
@@ -184,27 +217,36 @@ export class PackCache {
     return this.#introduced.get(entry);
   }
 
-  /** The entry's deflated data when it is kept in memory, otherwise null. */
-  keptData(entry: number): Uint8Array | null {
-    const slab = this.#slabOf.get(entry);
-    if (slab < 0) return null;
-    const start = this.#startOf.get(entry);
-    return at(this.#slabs, slab).subarray(start, start + this.#lengthOf.get(entry));
+  /**
+   * The data of `plan[from]` and of the plan items after it that lie close
+   * behind it in the log, in one read of at most `scratch.length` bytes
+   * (more only for a single larger entry). The bytes may be `scratch`, so
+   * use them before the next call with the same scratch.
+   */
+  async readRun(plan: number[], from: number, scratch: Uint8Array): Promise<EntryRun> {
+    const first = at(plan, from);
+    const start = this.#dataAt.get(first);
+    let end = start + this.#dataLength.get(first);
+    let count = 1;
+    while (from + count < plan.length && count < RUN_ITEMS) {
+      const next = at(plan, from + count);
+      const nextStart = this.#dataAt.get(next);
+      const nextEnd = nextStart + this.#dataLength.get(next);
+      if (nextStart < end || nextStart - end > RUN_GAP || nextEnd - start > scratch.length) break;
+      end = nextEnd;
+      count++;
+    }
+    return { count, start, bytes: await this.#log.read(start, end - start, scratch) };
   }
 
-  /** The entry's deflated data, recomputed from the history when it is not kept. */
-  async data(entry: number): Promise<Uint8Array> {
-    const kept = this.keptData(entry);
-    if (kept !== null) return kept;
-    const body = await this.#bodyOf(entry);
-    const base = this.baseOf(entry);
-    if (base < 0) return zlibEntry(body);
-    return zlibEntry(encodeDelta(await this.#bodyOf(base), body));
+  /** The data of `entry` within a run that covers it. */
+  dataIn(run: EntryRun, entry: number): Uint8Array {
+    const offset = this.#dataAt.get(entry) - run.start;
+    return run.bytes.subarray(offset, offset + this.#dataLength.get(entry));
   }
 
   /** The object whole and deflated, for a delta whose base the receiver lacks. */
   async whole(entry: number): Promise<WholeEntry> {
-    if (this.baseOf(entry) < 0) return { size: this.sizeOf(entry), data: await this.data(entry) };
     const body = await this.#bodyOf(entry);
     return { size: body.length, data: zlibEntry(body) };
   }
@@ -221,6 +263,138 @@ export class PackCache {
     return found;
   }
 
+  async #syncNow(head: string | null): Promise<void> {
+    try {
+      if (!this.#loaded) await this.#load(head);
+      this.#loaded = true;
+      await this.#extend(head);
+    } catch (error) {
+      this.#loaded = false;
+      this.#pending = [];
+      this.#pendingBytes = 0;
+      this.#forget(0);
+      throw error;
+    } finally {
+      this.#bodies.clear();
+    }
+  }
+
+  /** Rebuilds the index from the log, keeping its longest sound prefix that `head` extends. */
+  async #load(head: string | null): Promise<void> {
+    this.#forget(0);
+    const header = this.#log.size >= LOG_HEADER_LENGTH
+      ? await this.#log.read(0, LOG_HEADER_LENGTH)
+      : new Uint8Array();
+    if (!isLogHeader(header, this.#maxDepth)) {
+      await this.#log.truncate(0);
+      await this.#log.append(logHeader(this.#maxDepth));
+      return;
+    }
+    const sound = await this.#readRecords();
+    if (sound < this.#log.size) await this.#log.truncate(sound);
+    const position = head === null ? undefined : this.#commits.find(head);
+    if (position !== undefined) await this.#keepCommits(position + 1);
+  }
+
+  /** Reads every sound record into the index; resolves where the first unsound one starts. */
+  async #readRecords(): Promise<number> {
+    const size = this.#log.size;
+    let window: Uint8Array = new Uint8Array();
+    let windowStart = LOG_HEADER_LENGTH;
+    let offset = LOG_HEADER_LENGTH;
+    const scratch = new Uint8Array(LOAD_WINDOW);
+    for (;;) {
+      let length = bodyLength(window, offset - windowStart);
+      const total = RECORD_PREFIX + length + RECORD_SUFFIX;
+      if (length < 0 || offset + total > windowStart + window.length) {
+        if (offset + RECORD_PREFIX > size) return offset;
+        const wanted = Math.min(size - offset, Math.max(LOAD_WINDOW, total));
+        window = await this.#log.read(
+          offset,
+          wanted,
+          wanted <= scratch.length ? scratch : undefined,
+        );
+        windowStart = offset;
+        length = bodyLength(window, 0);
+        if (offset + RECORD_PREFIX + length + RECORD_SUFFIX > size) return offset;
+        if (RECORD_PREFIX + length + RECORD_SUFFIX > window.length) continue;
+      }
+      const bodyStart = offset - windowStart + RECORD_PREFIX;
+      const record = readRecord(window, bodyStart, length);
+      if (record === null || !this.#addRecord(record, window, offset - windowStart)) return offset;
+      offset += RECORD_PREFIX + length + RECORD_SUFFIX;
+      this.#recordEnds.push(offset);
+    }
+  }
+
+  /** Adds a record read back to the index; false (adding nothing) when it is inconsistent. */
+  #addRecord(record: ReadRecord, bytes: Uint8Array, recordAt: number): boolean {
+    const logAt = this.#recordEnds.length === 0 ? LOG_HEADER_LENGTH : this.#recordEnds.last();
+    const position = this.#commits.length;
+    const entries = this.#oids.length;
+    let fresh = 0;
+    for (const item of record.items) {
+      if (typeof item === "number") {
+        if (item < 0 || item >= entries + fresh) return false;
+        continue;
+      }
+      if (item.base < -1 || item.base >= entries + fresh) return false;
+      if (this.#oids.findBytes(bytes, item.oidStart) !== undefined) return false;
+      fresh++;
+    }
+    if (this.#commits.findBytes(bytes, record.commitStart) !== undefined) return false;
+    this.#listStarts.push(this.#lists.length);
+    for (const item of record.items) {
+      if (typeof item === "number") {
+        this.#lists.push(item);
+        continue;
+      }
+      const entry = this.#oids.addBytes(bytes, item.oidStart);
+      this.#pushEntry(item.type, item.size, item.base, position);
+      this.#dataAt.push(logAt + item.dataStart - recordAt);
+      this.#dataLength.push(item.dataLength);
+      this.#lists.push(entry);
+    }
+    this.#commits.addBytes(bytes, record.commitStart);
+    this.#commitTrees.addBytes(bytes, record.treeStart);
+    this.#commitTimes.push(record.time);
+    this.#entryEnds.push(this.#oids.length);
+    return true;
+  }
+
+  /** Keeps the first `count` commits and their entries, in the index and in the log. */
+  async #keepCommits(count: number): Promise<void> {
+    if (count >= this.#commits.length) return;
+    const size = count === 0 ? LOG_HEADER_LENGTH : this.#recordEnds.get(count - 1);
+    this.#forget(count);
+    await this.#log.truncate(size);
+  }
+
+  /** Drops commits from `count` on, and their entries, from the index only. */
+  #forget(count: number): void {
+    const entries = count === 0 ? 0 : this.#entryEnds.get(count - 1);
+    const lists = count < this.#listStarts.length
+      ? this.#listStarts.get(count)
+      : this.#lists.length;
+    for (const column of [this.#commitTimes, this.#listStarts, this.#recordEnds, this.#entryEnds]) {
+      column.truncate(count);
+    }
+    this.#commits.truncate(count);
+    this.#commitTrees.truncate(count);
+    this.#lists.truncate(lists);
+    this.#oids.truncate(entries);
+    for (
+      const column of [
+        this.#types,
+        this.#sizes,
+        this.#bases,
+        this.#introduced,
+        this.#dataAt,
+        this.#dataLength,
+      ]
+    ) column.truncate(entries);
+  }
+
   async #extend(head: string | null): Promise<void> {
     if (head === null || this.#commits.find(head) !== undefined) return;
     const fresh: FreshCommit[] = [];
@@ -235,34 +409,51 @@ export class PackCache {
       fresh.push({ oid: next, tree: commit.tree, time: identTime(commit.committer) });
       next = commit.parents[0];
     }
-    const count = this.#commits.length;
-    const last = count === 0 ? undefined : this.#commits.oidAt(count - 1);
-    if (next !== last) {
-      throw new Error(`Cannot serve ${head}: it does not extend the served history at ${last}`);
-    }
+    // Commits the history does not reach (a log left from another history)
+    // are dropped; the history itself only moves fast-forward.
+    await this.#keepCommits(next === undefined ? 0 : (this.#commits.find(next) as number) + 1);
     fresh.reverse();
-    for (let start = 0; start < fresh.length; start += BATCH) {
-      const batch = fresh.slice(start, start + BATCH);
-      const trees = this.#commitTrees.length;
-      let previous = trees === 0 ? null : this.#commitTrees.oidAt(trees - 1);
-      const pairs = batch.map((commit) => {
-        const pair: [FreshCommit, string | null] = [commit, previous];
-        previous = commit.tree;
-        return pair;
-      });
-      const read = await mapLimited(pairs, PARALLEL_WALKS, async ([commit, against]) => ({
-        body: await this.#read(commit.oid, "commit"),
-        changes: await this.#changes(commit.tree, against),
-      }));
-      for (let i = 0; i < batch.length; i++) {
-        const { body, changes } = read[i] as ReadAhead;
-        await this.#addCommit(batch[i] as FreshCommit, body, changes);
-        read[i] = EMPTY_READ_AHEAD;
+    try {
+      for (let start = 0; start < fresh.length; start += BATCH) {
+        await this.#addBatch(fresh.slice(start, start + BATCH));
+        if (this.#pendingBytes >= FLUSH_BYTES) await this.#flush();
       }
+    } finally {
+      await this.#flush();
     }
-    // Bodies serve as delta bases while entries are made; once they are,
-    // the next sync needs only a few of them and reads those again.
-    this.#bodies.clear();
+  }
+
+  async #addBatch(batch: FreshCommit[]): Promise<void> {
+    const trees = this.#commitTrees.length;
+    let previous = trees === 0 ? null : this.#commitTrees.oidAt(trees - 1);
+    const pairs = batch.map((commit) => {
+      const pair: [FreshCommit, string | null] = [commit, previous];
+      previous = commit.tree;
+      return pair;
+    });
+    const read = await mapLimited(pairs, PARALLEL_WALKS, async ([commit, against]) => ({
+      body: await this.#read(commit.oid, "commit"),
+      changes: await this.#changes(commit.tree, against),
+    }));
+    for (let i = 0; i < batch.length; i++) {
+      const { body, changes } = read[i] as ReadAhead;
+      await this.#addCommit(batch[i] as FreshCommit, body, changes);
+      read[i] = EMPTY_READ_AHEAD;
+    }
+  }
+
+  async #flush(): Promise<void> {
+    const pending = this.#pending;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    if (pending.length === 0) return;
+    const bytes = new Uint8Array(pending.reduce((sum, part) => sum + part.length, 0));
+    let offset = 0;
+    for (const part of pending) {
+      bytes.set(part, offset);
+      offset += part.length;
+    }
+    await this.#log.append(bytes);
   }
 
   /** What a commit's tree changed, its objects and delta bases read ahead. */
@@ -280,17 +471,66 @@ export class PackCache {
     return changes;
   }
 
+  /**
+   * Makes the commit's new entries and appends its record. The index grows
+   * only once the record is complete, so that it always matches the log.
+   */
   async #addCommit(commit: FreshCommit, body: Uint8Array, changes: Change[]): Promise<void> {
     const position = this.#commits.length;
-    const list = [await this.#ensure(commit.oid, "commit", body, null, position)];
-    for (const change of changes) {
-      list.push(await this.#ensure(change.oid, change.kind, null, change.base, position));
-    }
-    for (const entry of list) this.#lists.push(entry);
+    const known = this.#oids.length;
+    const added = new Map<string, number>();
+    const items: Array<number | NewEntry> = [];
+    const list: number[] = [];
+    const newEntries: NewEntry[] = [];
+    const add = async (
+      oid: string,
+      kind: ObjectKind,
+      given: Uint8Array | null,
+      base: string | null,
+    ) => {
+      const existing = this.#oids.find(oid) ?? added.get(oid);
+      if (existing !== undefined) {
+        items.push(existing);
+        list.push(existing);
+        return;
+      }
+      const entry = await this.#newEntry(oid, kind, given, base);
+      const number = known + newEntries.length;
+      added.set(oid, number);
+      newEntries.push(entry);
+      items.push(entry);
+      list.push(number);
+    };
+    await add(commit.oid, "commit", body, null);
+    for (const change of changes) await add(change.oid, change.kind, null, change.base);
+    const commitBytes = new Uint8Array(20);
+    const treeBytes = new Uint8Array(20);
+    parseOid(commit.oid, commitBytes);
+    parseOid(commit.tree, treeBytes);
+    const record = encodeRecord({ commit: commitBytes, tree: treeBytes, time: commit.time, items });
+    const recordAt = this.logBytes;
+    this.#pending.push(record.bytes);
+    this.#pendingBytes += record.bytes.length;
     this.#listStarts.push(this.#lists.length);
+    newEntries.forEach((entry, i) => {
+      this.#oids.addBytes(entry.oid, 0);
+      this.#pushEntry(entry.type, entry.size, entry.base, position);
+      this.#dataAt.push(recordAt + (record.dataAt[i] as number));
+      this.#dataLength.push(entry.data.length);
+    });
+    for (const entry of list) this.#lists.push(entry);
     this.#commits.add(commit.oid);
     this.#commitTrees.add(commit.tree);
     this.#commitTimes.push(commit.time);
+    this.#recordEnds.push(recordAt + record.bytes.length);
+    this.#entryEnds.push(this.#oids.length);
+  }
+
+  #pushEntry(type: number, size: number, base: number, position: number): void {
+    this.#types.push(type);
+    this.#sizes.push(size);
+    this.#bases.push(base);
+    this.#introduced.push(position);
   }
 
   /**
@@ -313,70 +553,47 @@ export class PackCache {
     }
   }
 
-  async #ensure(
+  async #newEntry(
     oid: string,
     kind: ObjectKind,
     given: Uint8Array | null,
     baseOid: string | null,
-    position: number,
-  ): Promise<number> {
-    const known = this.#oids.find(oid);
-    if (known !== undefined) return known;
+  ): Promise<NewEntry> {
     const body = given ?? await this.#read(oid, kind);
     const candidate = baseOid === null ? undefined : this.#oids.find(baseOid);
     const delta = candidate === undefined || this.typeOf(candidate) !== KIND_CODE[kind]
       ? null
       : await this.#deltaFor(candidate, body);
-    const entry = this.#oids.add(oid);
-    this.#types.push(KIND_CODE[kind]);
-    this.#sizes.push(delta === null ? body.length : delta.bytes.length);
-    this.#bases.push(delta === null ? -1 : delta.base);
-    this.#depths.push(delta === null ? 0 : delta.depth);
-    this.#introduced.push(position);
-    this.#keep(zlibEntry(delta === null ? body : delta.bytes));
-    return entry;
+    const oidBytes = new Uint8Array(20);
+    parseOid(oid, oidBytes);
+    return {
+      oid: oidBytes,
+      type: KIND_CODE[kind],
+      base: delta === null ? -1 : delta.base,
+      size: delta === null ? body.length : delta.bytes.length,
+      data: zlibEntry(delta === null ? body : delta.bytes),
+    };
   }
 
   async #deltaFor(
     candidate: number,
     body: Uint8Array,
-  ): Promise<{ base: number; depth: number; bytes: Uint8Array } | null> {
+  ): Promise<{ base: number; bytes: Uint8Array } | null> {
     if (body.length < MIN_DELTA_TARGET) return null;
-    const depth = this.#depths.get(candidate);
     let base = candidate;
-    if (depth >= this.#maxDepth) {
+    if (this.#depthOf(candidate) >= this.#maxDepth) {
       while (this.baseOf(base) >= 0) base = this.baseOf(base);
     }
     const bytes = encodeDelta(await this.#bodyOf(base), body);
     if (bytes.length >= body.length / 2) return null;
-    return { base, depth: base === candidate ? depth + 1 : 1, bytes };
+    return { base, bytes };
   }
 
-  #keep(data: Uint8Array): void {
-    if (this.#keptBytes + data.length > this.#maxBytes) {
-      this.#slabOf.push(-1);
-      this.#startOf.push(0);
-      this.#lengthOf.push(data.length);
-      return;
-    }
-    if (data.length > SLAB / 4) {
-      this.#slabs.push(data);
-      this.#slabOf.push(this.#slabs.length - 1);
-      this.#startOf.push(0);
-    } else {
-      if (this.#slabUsed + data.length > SLAB) {
-        this.#slabs.push(new Uint8Array(SLAB));
-        this.#slabUsed = 0;
-        this.#keptBytes += SLAB;
-      }
-      const slab = this.#slabs.length - 1;
-      at(this.#slabs, slab).set(data, this.#slabUsed);
-      this.#slabOf.push(slab);
-      this.#startOf.push(this.#slabUsed);
-      this.#slabUsed += data.length;
-    }
-    this.#lengthOf.push(data.length);
-    if (data.length > SLAB / 4) this.#keptBytes += data.length;
+  /** How many deltas lead from the entry to a whole object. */
+  #depthOf(entry: number): number {
+    let depth = 0;
+    for (let at = entry; this.baseOf(at) >= 0; at = this.baseOf(at)) depth++;
+    return depth;
   }
 
   async #bodyOf(entry: number): Promise<Uint8Array> {
@@ -404,144 +621,6 @@ export class PackCache {
     if (entry === undefined) throw new Error(`Cannot serve object ${oid}: no served commit has it`);
     return entry;
   }
-}
-
-/** A growing column of 32-bit integers: four bytes an item instead of a JS array's eight. */
-class IntColumn {
-  #data: Int32Array;
-  #length: number;
-
-  constructor(initial: number[] = []) {
-    this.#data = new Int32Array(Math.max(1024, initial.length));
-    this.#data.set(initial);
-    this.#length = initial.length;
-  }
-
-  get length(): number {
-    return this.#length;
-  }
-
-  push(value: number): void {
-    if (this.#length === this.#data.length) {
-      const grown = new Int32Array(this.#data.length * 2);
-      grown.set(this.#data);
-      this.#data = grown;
-    }
-    this.#data[this.#length++] = value;
-  }
-
-  get(index: number): number {
-    if (index < 0 || index >= this.#length) {
-      throw new Error(`Cannot read item ${index} of ${this.#length}`);
-    }
-    return this.#data[index] as number;
-  }
-
-  /** A view of items `start` to `end` (exclusive); items never change once pushed. */
-  range(start: number, end: number): Int32Array {
-    return this.#data.subarray(start, end);
-  }
-}
-
-/**
- * Oids in one byte buffer, 20 bytes each, optionally with an open-addressing
- * hash index: about 30 bytes an oid instead of a string and a Map entry
- * (over 100 bytes).
- */
-class OidTable {
-  #bytes = new Uint8Array(20 * 1024);
-  #length = 0;
-  #slots: Int32Array | null;
-  #probe = new Uint8Array(20);
-
-  constructor(indexed: boolean) {
-    this.#slots = indexed ? new Int32Array(2048) : null;
-  }
-
-  get length(): number {
-    return this.#length;
-  }
-
-  /** Appends an oid (40 hex digits) and returns its number. */
-  add(oid: string): number {
-    if (!parseOid(oid, this.#probe)) throw new Error(`Cannot index oid "${oid.slice(0, 60)}"`);
-    if (this.#length * 20 === this.#bytes.length) {
-      const grown = new Uint8Array(this.#bytes.length * 2);
-      grown.set(this.#bytes);
-      this.#bytes = grown;
-    }
-    const number = this.#length++;
-    this.#bytes.set(this.#probe, number * 20);
-    if (this.#slots !== null) {
-      if (this.#length * 2 > this.#slots.length) this.#rehash();
-      this.#place(number);
-    }
-    return number;
-  }
-
-  /** The number of an oid, or undefined when it was never added. */
-  find(oid: string): number | undefined {
-    const slots = this.#slots;
-    if (slots === null) throw new Error("Cannot look up an oid in a table without index");
-    if (!parseOid(oid, this.#probe)) return undefined;
-    const mask = slots.length - 1;
-    for (let slot = hashOid(this.#probe, 0) & mask;; slot = (slot + 1) & mask) {
-      const stored = slots[slot] ?? 0;
-      if (stored === 0) return undefined;
-      if (this.#equals(stored - 1)) return stored - 1;
-    }
-  }
-
-  /** The oid with number `number` as 40 hex digits. */
-  oidAt(number: number): string {
-    if (number < 0 || number >= this.#length || !Number.isInteger(number)) {
-      throw new Error(`Cannot read item ${number} of ${this.#length}`);
-    }
-    return hexAt(this.#bytes, number * 20);
-  }
-
-  #equals(number: number): boolean {
-    const start = number * 20;
-    for (let i = 0; i < 20; i++) if (this.#bytes[start + i] !== this.#probe[i]) return false;
-    return true;
-  }
-
-  #place(number: number): void {
-    const slots = this.#slots as Int32Array;
-    const mask = slots.length - 1;
-    let slot = hashOid(this.#bytes, number * 20) & mask;
-    while (slots[slot] !== 0) slot = (slot + 1) & mask;
-    slots[slot] = number + 1;
-  }
-
-  #rehash(): void {
-    this.#slots = new Int32Array((this.#slots as Int32Array).length * 2);
-    for (let number = 0; number < this.#length; number++) this.#place(number);
-  }
-}
-
-/** Writes the bytes of a 40-digit lowercase hex oid; false when `hex` is not one. */
-function parseOid(hex: string, out: Uint8Array): boolean {
-  if (hex.length !== 40) return false;
-  for (let i = 0; i < 20; i++) {
-    const high = hexValue(hex.charCodeAt(2 * i));
-    const low = hexValue(hex.charCodeAt(2 * i + 1));
-    if (high < 0 || low < 0) return false;
-    out[i] = (high << 4) | low;
-  }
-  return true;
-}
-
-function hexValue(code: number): number {
-  if (code >= 0x30 && code <= 0x39) return code - 0x30;
-  if (code >= 0x61 && code <= 0x66) return code - 0x57;
-  return -1;
-}
-
-/** SHA-1 output is uniform, so four of its bytes make a good hash. */
-function hashOid(bytes: Uint8Array, start: number): number {
-  return ((bytes[start] ?? 0) << 24 | (bytes[start + 1] ?? 0) << 16 |
-    (bytes[start + 2] ?? 0) << 8 | (bytes[start + 3] ?? 0)) >>> 0;
 }
 
 /** Object bodies by oid, the least recently used dropped past a byte budget. */
@@ -578,120 +657,6 @@ class BodyCache {
       this.#bytes -= oldBody.length;
     }
   }
-}
-
-/** An entry of a new tree that differs from the entry of the same name in the old tree. */
-interface ChangedEntry {
-  oid: string;
-  isTree: boolean;
-  /** The old entry's oid when it was a directory: the base to diff a new directory against. */
-  oldTree: string | null;
-  /** The old entry's oid when it was a file: the delta base of a new file. */
-  oldBlob: string | null;
-}
-
-interface RawEntry {
-  start: number;
-  nameStart: number;
-  nameEnd: number;
-  end: number;
-  kind: "tree" | "blob" | "gitlink";
-}
-
-/**
- * The entries of tree body `next` that are not byte-identical in tree body
- * `old`, found by walking both in Git's tree order; only those are decoded.
- */
-function changedEntries(next: Uint8Array, old: Uint8Array): ChangedEntry[] {
-  const changes: ChangedEntry[] = [];
-  let a = rawEntry(next, 0);
-  let b = rawEntry(old, 0);
-  while (a !== null) {
-    if (b !== null && sameBytes(next, a.start, a.end, old, b.start, b.end)) {
-      a = rawEntry(next, a.end);
-      b = rawEntry(old, b.end);
-      continue;
-    }
-    const order = b === null ? -1 : compareNames(next, a, old, b);
-    if (order > 0 && b !== null) {
-      b = rawEntry(old, b.end);
-      continue;
-    }
-    const previous = order === 0 && b !== null ? b : null;
-    if (a.kind !== "gitlink") {
-      const oldOid = previous === null ? null : hexAt(old, previous.nameEnd + 1);
-      changes.push({
-        oid: hexAt(next, a.nameEnd + 1),
-        isTree: a.kind === "tree",
-        oldTree: previous?.kind === "tree" ? oldOid : null,
-        oldBlob: previous?.kind === "blob" ? oldOid : null,
-      });
-    }
-    a = rawEntry(next, a.end);
-    if (previous !== null && b !== null) b = rawEntry(old, b.end);
-  }
-  return changes;
-}
-
-function rawEntry(body: Uint8Array, start: number): RawEntry | null {
-  if (start >= body.length) return null;
-  const space = body.indexOf(0x20, start);
-  const nul = space < 0 ? -1 : body.indexOf(0, space + 1);
-  if (space < 0 || nul < 0 || nul + 21 > body.length) {
-    throw new Error(`Cannot parse tree: entry at byte ${start} is truncated`);
-  }
-  const modeLength = space - start;
-  const kind = modeLength === 5 && body[start] === 0x34
-    ? "tree"
-    : modeLength === 6 && body[start] === 0x31 && body[start + 1] === 0x36
-    ? "gitlink"
-    : "blob";
-  return { start, nameStart: space + 1, nameEnd: nul, end: nul + 21, kind };
-}
-
-/** Git's tree order: names compared bytewise, a directory as if it ended in `/`. */
-function compareNames(x: Uint8Array, a: RawEntry, y: Uint8Array, b: RawEntry): number {
-  const aLength = a.nameEnd - a.nameStart;
-  const bLength = b.nameEnd - b.nameStart;
-  const length = Math.min(aLength, bLength);
-  for (let i = 0; i < length; i++) {
-    const diff = (x[a.nameStart + i] ?? 0) - (y[b.nameStart + i] ?? 0);
-    if (diff !== 0) return diff;
-  }
-  const aNext = aLength > length ? x[a.nameStart + length] ?? 0 : a.kind === "tree" ? 0x2f : 0;
-  const bNext = bLength > length ? y[b.nameStart + length] ?? 0 : b.kind === "tree" ? 0x2f : 0;
-  if (aNext !== bNext) return aNext - bNext;
-  return aLength === bLength ? 0 : aLength - bLength;
-}
-
-function sameBytes(
-  x: Uint8Array,
-  xStart: number,
-  xEnd: number,
-  y: Uint8Array,
-  yStart: number,
-  yEnd: number,
-): boolean {
-  if (xEnd - xStart !== yEnd - yStart) return false;
-  for (let i = xEnd - 1, j = yEnd - 1; i >= xStart; i--, j--) if (x[i] !== y[j]) return false;
-  return true;
-}
-
-const HEX_CODES = new TextEncoder().encode("0123456789abcdef");
-const HEX_SCRATCH: number[] = new Array(40).fill(0);
-
-/**
- * The 20-byte oid at `start` in hex, as one flat string: joined pieces would
- * cost about 1 KB per oid until V8 flattens them, and the index keeps
- * hundreds of thousands.
- */
-function hexAt(body: Uint8Array, start: number): string {
-  for (let i = 0; i < 20; i++) {
-    const byte = body[start + i] ?? 0;
-    HEX_SCRATCH[2 * i] = HEX_CODES[byte >> 4] ?? 0;
-    HEX_SCRATCH[2 * i + 1] = HEX_CODES[byte & 15] ?? 0;
-  }
-  return String.fromCharCode.apply(null, HEX_SCRATCH);
 }
 
 /** Runs `work` on every item, at most `limit` at a time; results in item order. */

@@ -6,6 +6,8 @@
 import type { PackCache } from "./pack_cache.ts";
 import { PackWriter } from "./pack_writer.ts";
 
+const RUN_BYTES = 256 << 10;
+
 /** Commits (by position) whose every object the client has. */
 export interface ClientRange {
   low: number;
@@ -58,32 +60,41 @@ export async function planPack(cache: PackCache, request: PackRequest): Promise<
 }
 
 /**
- * The pack of `plan` in chunks. A delta whose base is neither earlier in
- * the pack nor (thin pack) surely at the client is sent whole.
+ * The pack of `plan` in chunks of about `chunkSize` bytes. A delta whose
+ * base is neither earlier in the pack nor (thin pack) surely at the client
+ * is sent whole. Entry data is read from the cache's log in runs through
+ * one reused buffer, so memory stays flat however large the pack; the next
+ * run is read only when the consumer asks for more.
  */
 export async function* packBytes(
   cache: PackCache,
   plan: number[],
   client: ClientRange | null,
   format: PackFormat,
+  chunkSize?: number,
 ): AsyncGenerator<Uint8Array> {
-  const writer = new PackWriter(plan.length);
+  const writer = new PackWriter(plan.length, chunkSize);
   const offsets = new Float64Array(cache.entryCount).fill(-1);
-  for (const entry of plan) {
-    const base = cache.baseOf(entry);
-    const baseOffset = base < 0 ? -1 : offsets[base] ?? -1;
-    const data = cache.keptData(entry) ?? await cache.data(entry);
-    if (base < 0) {
-      offsets[entry] = writer.addWhole(cache.typeOf(entry), cache.sizeOf(entry), data);
-    } else if (baseOffset >= 0 && format.ofsDelta) {
-      offsets[entry] = writer.addOffsetDelta(cache.sizeOf(entry), baseOffset, data);
-    } else if (baseOffset >= 0 || (format.thin && clientHas(client, cache.introducedAt(base)))) {
-      offsets[entry] = writer.addRefDelta(cache.sizeOf(entry), cache.oidOf(base), data);
-    } else {
-      const whole = await cache.whole(entry);
-      offsets[entry] = writer.addWhole(cache.typeOf(entry), whole.size, whole.data);
+  const scratch = new Uint8Array(RUN_BYTES);
+  for (let from = 0; from < plan.length;) {
+    const run = await cache.readRun(plan, from, scratch);
+    for (const entry of plan.slice(from, from + run.count)) {
+      const base = cache.baseOf(entry);
+      const baseOffset = base < 0 ? -1 : offsets[base] ?? -1;
+      const data = cache.dataIn(run, entry);
+      if (base < 0) {
+        offsets[entry] = writer.addWhole(cache.typeOf(entry), cache.sizeOf(entry), data);
+      } else if (baseOffset >= 0 && format.ofsDelta) {
+        offsets[entry] = writer.addOffsetDelta(cache.sizeOf(entry), baseOffset, data);
+      } else if (baseOffset >= 0 || (format.thin && clientHas(client, cache.introducedAt(base)))) {
+        offsets[entry] = writer.addRefDelta(cache.sizeOf(entry), cache.oidOf(base), data);
+      } else {
+        const whole = await cache.whole(entry);
+        offsets[entry] = writer.addWhole(cache.typeOf(entry), whole.size, whole.data);
+      }
+      for (const chunk of writer.drain()) yield chunk;
     }
-    for (const chunk of writer.drain()) yield chunk;
+    from += run.count;
   }
   for (const chunk of writer.finish()) yield chunk;
 }

@@ -6,6 +6,7 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import { deflateSync } from "node:zlib";
+import { parseOid } from "./pack_columns.ts";
 
 /** Entry type codes of a pack. */
 export const PACK_TYPE = {
@@ -31,6 +32,8 @@ export class PackWriter {
   #offset = 0;
   #ready: Uint8Array[] = [];
   #remaining: number;
+  // Entry headers are built here: an entry is written before the next is added.
+  #header = new Uint8Array(64);
 
   /** Starts a pack of exactly `count` entries. */
   constructor(count: number, chunkSize = DEFAULT_CHUNK) {
@@ -53,21 +56,24 @@ export class PackWriter {
 
   /** Adds a whole object (type 1–4); `data` is its deflated body. Returns its offset. */
   addWhole(type: number, size: number, data: Uint8Array): number {
-    return this.#add(entryHeader(type, size), data);
+    return this.#add(writeEntryHeader(this.#header, type, size), data);
   }
 
   /** Adds a delta against the entry at `baseOffset`; `data` is the deflated delta. */
   addOffsetDelta(size: number, baseOffset: number, data: Uint8Array): number {
     const distance = this.#offset - baseOffset;
     if (distance <= 0) throw new Error(`Cannot write a delta against offset ${baseOffset}`);
-    const header = entryHeader(PACK_TYPE.ofsDelta, size);
-    return this.#add(concat2(header, offsetDistance(distance)), data);
+    const length = writeEntryHeader(this.#header, PACK_TYPE.ofsDelta, size);
+    return this.#add(length + writeOffsetDistance(this.#header, length, distance), data);
   }
 
   /** Adds a delta against the object `baseOid` (in this pack or, in a thin pack, the client's). */
   addRefDelta(size: number, baseOid: string, data: Uint8Array): number {
-    const header = entryHeader(PACK_TYPE.refDelta, size);
-    return this.#add(concat2(header, oidBytes(baseOid)), data);
+    const length = writeEntryHeader(this.#header, PACK_TYPE.refDelta, size);
+    if (!parseOid(baseOid, this.#header, length)) {
+      throw new Error(`Cannot write oid "${baseOid.slice(0, 60)}": not 40 hex digits`);
+    }
+    return this.#add(length + 20, data);
   }
 
   /** Full chunks ready to send. */
@@ -88,11 +94,12 @@ export class PackWriter {
     return ready;
   }
 
-  #add(header: Uint8Array, data: Uint8Array): number {
+  /** Writes the first `headerLength` bytes of the header scratch and then `data`. */
+  #add(headerLength: number, data: Uint8Array): number {
     if (this.#remaining === 0) throw new Error("Cannot add an object: the pack is full");
     this.#remaining--;
     const offset = this.#offset;
-    this.#write(header);
+    this.#write(this.#header.subarray(0, headerLength));
     this.#write(data);
     return offset;
   }
@@ -122,9 +129,15 @@ export class PackWriter {
   }
 }
 
-/** The zlib stream of an entry's data: deflated, or one stored block when it is tiny. */
+/**
+ * The zlib stream of an entry's data: deflated, or one stored block when it
+ * is tiny. The output buffer is sized to zlib's bound for the input: the
+ * default 16 KiB chunk would be garbage for every small entry.
+ */
 export function zlibEntry(data: Uint8Array): Uint8Array {
-  if (data.length >= STORE_BELOW) return deflateSync(data);
+  if (data.length >= STORE_BELOW) {
+    return deflateSync(data, { chunkSize: data.length + (data.length >> 10) + 64 });
+  }
   const out = new Uint8Array(data.length + 11);
   out.set([0x78, 0x01, 0x01, data.length & 0xff, data.length >> 8]);
   out[5] = ~data.length & 0xff;
@@ -140,42 +153,36 @@ export function zlibEntry(data: Uint8Array): Uint8Array {
   return out;
 }
 
-/** The type-and-size header of a pack entry. */
-export function entryHeader(type: number, size: number): Uint8Array {
-  const bytes: number[] = [];
+/** Writes the type-and-size header of a pack entry at the start of `out`; returns its length. */
+function writeEntryHeader(out: Uint8Array, type: number, size: number): number {
+  let length = 0;
   let rest = Math.floor(size / 16);
   let byte = (type << 4) | (size & 15);
   while (rest > 0) {
-    bytes.push(byte | 0x80);
+    out[length++] = byte | 0x80;
     byte = rest & 0x7f;
     rest = Math.floor(rest / 128);
   }
-  bytes.push(byte);
-  return Uint8Array.from(bytes);
+  out[length++] = byte;
+  return length;
 }
 
-/** The offset of an OFS_DELTA's base, counted back from the entry. */
-export function offsetDistance(distance: number): Uint8Array {
-  const bytes = [distance & 0x7f];
-  let rest = Math.floor(distance / 128);
-  while (rest > 0) {
+/**
+ * Writes the offset of an OFS_DELTA's base, counted back from the entry,
+ * at `at` of `out` (most significant group first); returns its length.
+ */
+function writeOffsetDistance(out: Uint8Array, at: number, distance: number): number {
+  let count = 1;
+  for (let rest = Math.floor(distance / 128); rest > 0; rest = Math.floor((rest - 1) / 128)) {
+    count++;
+  }
+  let rest = distance;
+  out[at + count - 1] = rest & 0x7f;
+  rest = Math.floor(rest / 128);
+  for (let i = count - 2; i >= 0; i--) {
     rest -= 1;
-    bytes.unshift(0x80 | (rest & 0x7f));
+    out[at + i] = 0x80 | (rest & 0x7f);
     rest = Math.floor(rest / 128);
   }
-  return Uint8Array.from(bytes);
-}
-
-function oidBytes(oid: string): Uint8Array {
-  if (!/^[0-9a-f]{40}$/.test(oid)) throw new Error(`Cannot write oid "${oid}": not 40 hex digits`);
-  const bytes = new Uint8Array(20);
-  for (let i = 0; i < 20; i++) bytes[i] = parseInt(oid.slice(i * 2, i * 2 + 2), 16);
-  return bytes;
-}
-
-function concat2(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
+  return count;
 }

@@ -49,6 +49,7 @@ export class UploadPackError extends Error {}
 const ZERO_OID = "0".repeat(40);
 const OID = /^[0-9a-f]{40}$/;
 const INFINITE_DEPTH = 0x7fffffff;
+const CHUNK_BYTES = 64 << 10;
 const V0_CAPABILITIES = [
   "multi_ack",
   "thin-pack",
@@ -500,7 +501,7 @@ async function* sendPackfile(
   if (plan.top < 0) throw new UploadPackError("nothing to send: the history is empty");
   const entries = await planPack(cache, plan);
   try {
-    for await (const chunk of packBytes(cache, entries, plan.client, format)) {
+    for await (const chunk of packBytes(cache, entries, plan.client, format, chunkBytes(band))) {
       if (Date.now() > deadline) {
         throw new UploadPackError("the time limit of this request is over");
       }
@@ -513,6 +514,17 @@ async function* sendPackfile(
     return;
   }
   if (band !== 0) yield FLUSH_PKT;
+}
+
+/**
+ * Pack bytes per chunk: whole side-band packets of about 64 KiB, so that
+ * each chunk is framed into one buffer of that size and no larger buffers
+ * pass through memory.
+ */
+function chunkBytes(band: FetchRequest["sideBand"]): number {
+  if (band === 0) return CHUNK_BYTES;
+  const room = band - 5;
+  return room * Math.max(1, Math.floor(CHUNK_BYTES / room));
 }
 
 /** The position of a commit of the snapshot's history, or null. */
