@@ -181,9 +181,13 @@ function encodeOpenSshKey(seed: Uint8Array, publicKey: Uint8Array): string {
   return armor(LABEL, body);
 }
 
-async function importOpenSshKey(path: string, text: string): Promise<SigningKey> {
+/**
+ * Reads an unencrypted OpenSSH Ed25519 private key from its text; `source`
+ * names where it came from in error messages, which never quote the key.
+ */
+export async function importOpenSshKey(source: string, text: string): Promise<SigningKey> {
   const reader = new WireReader(unarmor(LABEL, text));
-  const fail = (why: string) => new Error(`Cannot load signing key "${path}": ${why}`);
+  const fail = (why: string) => new Error(`Cannot load signing key "${source}": ${why}`);
   if (decoder.decode(reader.bytes(AUTH_MAGIC.length)) !== AUTH_MAGIC) {
     throw fail("not an OpenSSH private key");
   }

@@ -1,0 +1,190 @@
+/// <reference lib="deno.unstable" />
+/**
+ * The history store on Deno KV. The objects of an append and the move of
+ * `refs/heads/main` form one atomic operation checked against the ref's
+ * versionstamp: a writer that lost a race writes nothing, and a crash never
+ * leaves the ref pointing at a missing object. Writers that keep losing
+ * races get a turn (see kv_turn.ts). Nothing here touches files or
+ * starts processes, so it runs on Deno Deploy as it runs locally.
+ */
+import type { HistoryStore, Identity, Projection } from "./history.ts";
+import type { EncodedObject } from "./git_objects.ts";
+import type { SigningKey } from "./sshsig.ts";
+import { assertKeyNotRetired } from "./commit_builder.ts";
+import { type HistoryBackend, openSignedHistory } from "./signed_history.ts";
+import {
+  KV_LIMITS,
+  type KvWrite,
+  MAIN_REF_KEY,
+  objectWrites,
+  readKvObject,
+  readMainRef,
+  writeSize,
+} from "./kv_objects.ts";
+import { retryWhenLocked } from "./kv_retry.ts";
+import {
+  claimTurn,
+  heldBy,
+  heldByOther,
+  LOSSES_BEFORE_CLAIM,
+  readRefAndTurn,
+  type RefAndTurn,
+  TURN_KEY,
+  TURN_MS,
+} from "./kv_turn.ts";
+
+/** Options of {@link openKvStore}. */
+export interface KvStoreOptions<S> {
+  kv: Deno.Kv;
+  projection: Projection<S>;
+  /** The service identity recorded as committer of every commit. */
+  committer: Identity;
+  /** Signs every commit; keys/allowed_signers lists its public key. */
+  signingKey: SigningKey;
+  /**
+   * Whether the store closes `kv` when it is closed or fails to open.
+   * Default false: the caller closes it.
+   */
+  ownsKv?: boolean;
+}
+
+/**
+ * Opens the history kept in `options.kv` (an empty database starts an empty
+ * history) and builds the projection from the head tree. Refuses a signing
+ * key that keys/allowed_signers at head retired.
+ */
+export async function openKvStore<S>(options: KvStoreOptions<S>): Promise<HistoryStore<S>> {
+  const backend = new KvBackend(options.kv, options.ownsKv ?? false);
+  try {
+    const history = await openSignedHistory({
+      backend,
+      projection: options.projection,
+      committer: options.committer,
+      key: options.signingKey,
+    });
+    assertKeyNotRetired(history.signersAtHead, options.signingKey.publicKey);
+    return history;
+  } catch (error) {
+    await backend.close();
+    throw error;
+  }
+}
+
+/** What an append adds to its objects: the ref move and the release of a turn. */
+const REF_MUTATIONS = 2;
+const REF_BYTES = 120;
+
+/**
+ * Checks that `writes` plus the ref move fit in one atomic operation; the
+ * error names the limit that does not hold.
+ */
+export function assertFitsOneOperation(writes: KvWrite[], what: string): void {
+  const mutations = writes.length + REF_MUTATIONS;
+  if (mutations > KV_LIMITS.mutations) {
+    throw new Error(
+      `Cannot append ${what} to Deno KV: it needs ${mutations} writes, more than the ` +
+        `${KV_LIMITS.mutations} mutations one atomic operation allows`,
+    );
+  }
+  const bytes = writes.reduce((size, write) => size + writeSize(write), 0) + REF_BYTES;
+  if (bytes > KV_LIMITS.bytes) {
+    throw new Error(
+      `Cannot append ${what} to Deno KV: it writes ${bytes} bytes, more than the ` +
+        `${KV_LIMITS.bytes} bytes (800 KiB) one atomic operation allows`,
+    );
+  }
+}
+
+/** Objects and ref in Deno KV, appended by one checked atomic operation. */
+class KvBackend implements HistoryBackend {
+  readonly label = "Deno KV history";
+  #kv: Deno.Kv;
+  #ownsKv: boolean;
+  #id = crypto.randomUUID();
+  #losses = 0;
+  /** The ref and turn entry as this writer's last commit left them. */
+  #last: RefAndTurn | null = null;
+
+  constructor(kv: Deno.Kv, ownsKv: boolean) {
+    this.#kv = kv;
+    this.#ownsKv = ownsKv;
+  }
+
+  async readHead(): Promise<string | null> {
+    return (await readMainRef(this.#kv)).oid;
+  }
+
+  readObject(oid: string): Promise<EncodedObject> {
+    return readKvObject(this.#kv, oid);
+  }
+
+  /**
+   * The first try commits blind when this writer made the last known commit:
+   * it checks the ref against the versionstamp of that commit and the turn
+   * entry against being absent, so a writer that moved the ref or claimed the
+   * turn meanwhile still makes it fail, and only then are both read.
+   */
+  async append(objects: EncodedObject[], expected: string | null, next: string): Promise<boolean> {
+    const unique = new Map(objects.map((object) => [object.oid, object]));
+    const writes = [...unique.values()].flatMap(objectWrites);
+    assertFitsOneOperation(writes, `commit ${next}`);
+    const started = Date.now();
+    let known = this.#last?.ref.value === expected ? this.#last : null;
+    this.#last = null;
+    for (;;) {
+      const { ref, turn } = known ?? await readRefAndTurn(this.#kv);
+      known = null;
+      // A commit retried after "database is locked" may have landed the first time.
+      if (ref.value === next) return this.#won();
+      if (ref.value !== (expected ?? null)) return await this.#lost(turn);
+      if (heldByOther(turn, this.#id) && Date.now() - started < TURN_MS) {
+        await new Promise((resolve) => setTimeout(resolve, 1 + Math.random() * 2));
+        continue;
+      }
+      const result = await this.#commit(writes, ref, turn, next);
+      if (result.ok) {
+        this.#last = {
+          ref: { key: MAIN_REF_KEY, value: next, versionstamp: result.versionstamp },
+          turn: { key: TURN_KEY, value: null, versionstamp: null },
+        };
+        return this.#won();
+      }
+    }
+  }
+
+  close(): Promise<void> {
+    if (this.#ownsKv) this.#kv.close();
+    return Promise.resolve();
+  }
+
+  #commit(
+    writes: KvWrite[],
+    ref: Deno.KvEntryMaybe<unknown>,
+    turn: Deno.KvEntryMaybe<unknown>,
+    next: string,
+  ): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
+    return retryWhenLocked(() => {
+      const operation = this.#kv.atomic().check(ref, turn);
+      for (const write of writes) operation.set(write.key, write.value);
+      if (heldBy(turn, this.#id)) operation.delete(TURN_KEY);
+      return operation.set(MAIN_REF_KEY, next).commit();
+    }).catch((error) => {
+      throw new Error(`Cannot append commit ${next} to Deno KV: ${messageOf(error)}`);
+    });
+  }
+
+  #won(): boolean {
+    this.#losses = 0;
+    return true;
+  }
+
+  async #lost(turn: Deno.KvEntryMaybe<unknown>): Promise<boolean> {
+    this.#losses++;
+    if (this.#losses >= LOSSES_BEFORE_CLAIM) await claimTurn(this.#kv, turn, this.#id);
+    return false;
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
