@@ -1,26 +1,60 @@
 import type { CommitInfo } from "../store/history.ts";
+import { agreementKey } from "./ids.ts";
 import type { State } from "./state.ts";
+import { type MandateHolders, REMINDER_MAIL_EVENTS, reminderMails } from "./reminder_mails.ts";
+
+/** One part of a mail: an optional heading, paragraphs and a link to act on. */
+export interface MailSection {
+  heading?: string;
+  paragraphs: string[];
+  link?: string;
+}
+
+/** What a mail says, before it is rendered as text and HTML. */
+export interface MailContent {
+  greeting: string;
+  sections: MailSection[];
+}
 
 /** One mail to one recipient, derived from one event commit. */
 export interface Mail {
   /** `<commit oid>/<recipient>`: the key that makes sending it idempotent. */
   idempotencyKey: string;
   commit: string;
+  /** One address; the outbox refuses to send anything else. */
   to: string;
+  /** One line, free of characters that could start a header or an address list. */
   subject: string;
   text: string;
+  content: MailContent;
+  /** The board whose contact address receives the mail. */
+  board?: string;
 }
 
 const AGREEMENT_TRAILER = /^(\d{5})\/(\d{8}) version (\d+)$/;
+const SIGN_OFF = "Met vriendelijke groet,\nAkkoord";
+const MAX_SUBJECT_LENGTH = 200;
+const INVITATION =
+  "Uw bestuur gebruikt Akkoord nog niet. Wie namens het bestuur inlogt met eHerkenning, aanvaardt eerst eenmalig de gebruiksvoorwaarden; daarna kunt u de overeenkomst beoordelen en ondertekenen.";
 
 /**
  * The mails an event commit causes: an offer tells each board's contact
  * address that an agreement waits for review; an approval tells the board
  * that it waits for a signatory; a signature and a rejection tell the supplier.
- * `baseUrl` is where the service's pages are, for links in the mail.
+ * `baseUrl` is where the service's pages are, for links in the mail. Mails of
+ * one commit to the same address are merged, so each (commit, recipient) has
+ * one mail.
  */
-export function mailsForCommit(commit: CommitInfo, state: State, baseUrl: string): Mail[] {
+export function mailsForCommit(
+  commit: CommitInfo,
+  state: State,
+  baseUrl: string,
+  holders: MandateHolders = () => [],
+): Mail[] {
   const event = trailer(commit, "Event");
+  if (REMINDER_MAIL_EVENTS.has(event ?? "")) {
+    return reminderMails(commit, state, { baseUrl, holders });
+  }
   const mails: Mail[] = [];
   for (const [name, value] of commit.trailers) {
     if (name !== "Agreement") continue;
@@ -30,59 +64,157 @@ export function mailsForCommit(commit: CommitInfo, state: State, baseUrl: string
     const board = state.boards.get(boardId);
     const supplier = state.suppliers.get(supplierId);
     if (!board || !supplier) continue;
-    const link = `${baseUrl}/boards/${boardId}/agreements/${supplierId}`;
-    if (event === "offered") {
-      mails.push(
-        mail(commit, board.contactEmail, `Nieuwe verwerkersovereenkomst van ${supplier.name}`, [
-          `Beste ${board.name},`,
-          `${supplier.name} biedt u versie ${version} van zijn verwerkersovereenkomst aan. Iemand met de machtiging "beoordelen" kan haar nu beoordelen:`,
-          link,
-          ...(board.termsAccepted ? [] : [
-            `Uw bestuur gebruikt Akkoord nog niet. Wie namens het bestuur inlogt met eHerkenning, aanvaardt eerst eenmalig de gebruiksvoorwaarden; daarna kunt u de overeenkomst beoordelen en ondertekenen.`,
-          ]),
-        ]),
-      );
-    } else if (event === "approved") {
-      mails.push(
-        mail(
-          commit,
-          board.contactEmail,
-          `Verwerkersovereenkomst van ${supplier.name} wacht op ondertekening`,
-          [
-            `Beste ${board.name},`,
-            `Versie ${version} van de verwerkersovereenkomst van ${supplier.name} is goedgekeurd en wacht op ondertekening door iemand met de machtiging "ondertekenen":`,
-            link,
-          ],
-        ),
-      );
-    } else if (event === "signed" || event === "rejected") {
-      const verb = event === "signed" ? "ondertekend" : "afgewezen";
-      const reason = trailer(commit, "Reason");
-      mails.push(
-        mail(
-          commit,
-          supplier.contactEmail,
-          `${board.name} heeft de verwerkersovereenkomst ${verb}`,
-          [
-            `Beste ${supplier.name},`,
-            `${board.name} heeft versie ${version} van uw verwerkersovereenkomst ${verb}.`,
-            ...(reason ? [`Reden: ${reason}`] : []),
-          ],
-        ),
-      );
-    }
+    const status = state.agreements.get(agreementKey(boardId, supplierId));
+    const title = status && String(status.current.version) === version
+      ? oneLine(status.current.title)
+      : "";
+    const facts = {
+      board: oneLine(board.name),
+      supplier: oneLine(supplier.name),
+      agreement: title ? `"${title}" (versie ${version})` : `versie ${version}`,
+      link: `${baseUrl}/boards/${boardId}/agreements/${supplierId}`,
+    };
+    const composed = composeEvent(event, facts, {
+      reason: trailer(commit, "Reason"),
+      invite: !board.termsAccepted,
+    });
+    if (!composed) continue;
+    const to = composed.toBoard ? board.contactEmail : supplier.contactEmail;
+    mails.push({
+      ...mail(commit.oid, to, composed.subject, {
+        greeting: `Beste ${composed.toBoard ? facts.board : facts.supplier},`,
+        sections: [{ paragraphs: composed.paragraphs, link: facts.link }],
+      }),
+      ...(composed.toBoard ? { board: boardId } : {}),
+    });
   }
-  return mails;
+  return mergeByRecipient(mails);
 }
 
-function mail(commit: CommitInfo, to: string, subject: string, paragraphs: string[]): Mail {
+/**
+ * The digest of one board's mails of one Europe/Amsterdam day (`YYYY-MM-DD`),
+ * sent to the contact address of the newest mail, keyed by (board, day).
+ */
+export function digestMail(bucket: { board: string; day: string; mails: Mail[] }): Mail {
+  const newest = bucket.mails[bucket.mails.length - 1];
+  if (!newest) throw new Error(`Cannot compose the digest of board "${bucket.board}": no mails`);
+  const [year, month, day] = bucket.day.split("-");
+  const count = bucket.mails.length === 1 ? "1 bericht" : `${bucket.mails.length} berichten`;
+  const digest = mail(
+    newest.commit,
+    newest.to,
+    `Akkoord: overzicht van ${day}-${month}-${year} (${count})`,
+    {
+      greeting: newest.content.greeting,
+      sections: bucket.mails.flatMap((item) =>
+        item.content.sections.map((section) => ({ heading: item.subject, ...section }))
+      ),
+    },
+  );
+  return { ...digest, idempotencyKey: `digest/${bucket.board}/${bucket.day}`, board: bucket.board };
+}
+
+/**
+ * One line of text for a mail: control characters (CR, LF, tab, NUL, line
+ * and paragraph separators) become spaces.
+ */
+export function oneLine(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").replace(/\s+/g, " ")
+    .trim();
+}
+
+/**
+ * A subject that cannot break out of its header or be read as an address:
+ * one line, without angle brackets, commas or quotes, at most 200 characters.
+ */
+export function headerText(text: string): string {
+  return oneLine(oneLine(text).replace(/[<>,"]/g, " ")).slice(0, MAX_SUBJECT_LENGTH);
+}
+
+/** The plain-text part of a mail. */
+export function mailText(content: MailContent): string {
+  const sections = content.sections.map((section) =>
+    [
+      ...(section.heading ? [section.heading] : []),
+      ...section.paragraphs,
+      ...(section.link ? [section.link] : []),
+    ].join("\n\n")
+  );
+  return [content.greeting, ...sections, SIGN_OFF].join("\n\n") + "\n";
+}
+
+interface EventFacts {
+  board: string;
+  supplier: string;
+  agreement: string;
+  link: string;
+}
+
+function composeEvent(
+  event: string | undefined,
+  facts: EventFacts,
+  extra: { reason: string | undefined; invite: boolean },
+): { toBoard: boolean; subject: string; paragraphs: string[] } | null {
+  if (event === "offered") {
+    return {
+      toBoard: true,
+      subject: `Nieuwe verwerkersovereenkomst van ${facts.supplier}`,
+      paragraphs: [
+        `${facts.supplier} biedt u de verwerkersovereenkomst ${facts.agreement} aan. Iemand met de machtiging "beoordelen" kan haar nu beoordelen.`,
+        ...(extra.invite ? [INVITATION] : []),
+      ],
+    };
+  }
+  if (event === "approved") {
+    return {
+      toBoard: true,
+      subject: `Verwerkersovereenkomst van ${facts.supplier} wacht op ondertekening`,
+      paragraphs: [
+        `De verwerkersovereenkomst ${facts.agreement} van ${facts.supplier} is goedgekeurd en wacht op ondertekening door iemand met de machtiging "ondertekenen".`,
+      ],
+    };
+  }
+  if (event === "signed" || event === "rejected") {
+    const verb = event === "signed" ? "ondertekend" : "afgewezen";
+    return {
+      toBoard: false,
+      subject: `${facts.board} heeft de verwerkersovereenkomst ${verb}`,
+      paragraphs: [
+        `${facts.board} heeft de verwerkersovereenkomst ${facts.agreement} ${verb}.`,
+        ...(extra.reason ? [`Reden: ${oneLine(extra.reason)}`] : []),
+      ],
+    };
+  }
+  return null;
+}
+
+function mail(commit: string, to: string, subject: string, content: MailContent): Mail {
   return {
-    idempotencyKey: `${commit.oid}/${to}`,
-    commit: commit.oid,
+    idempotencyKey: `${commit}/${to}`,
+    commit,
     to,
-    subject,
-    text: [...paragraphs, "Met vriendelijke groet,\nAkkoord"].join("\n\n") + "\n",
+    subject: headerText(subject),
+    text: mailText(content),
+    content,
   };
+}
+
+function mergeByRecipient(mails: Mail[]): Mail[] {
+  const byRecipient = new Map<string, Mail>();
+  for (const item of mails) {
+    const earlier = byRecipient.get(item.to);
+    if (!earlier) {
+      byRecipient.set(item.to, item);
+      continue;
+    }
+    const content = {
+      greeting: earlier.content.greeting,
+      sections: [...earlier.content.sections, ...item.content.sections],
+    };
+    byRecipient.set(item.to, { ...earlier, content, text: mailText(content) });
+  }
+  return [...byRecipient.values()];
 }
 
 function trailer(commit: CommitInfo, name: string): string | undefined {
