@@ -14,7 +14,10 @@ export type EventKind =
   | "readme-updated"
   | "key-rotated"
   | "api-key-registered"
-  | "api-key-revoked";
+  | "api-key-revoked"
+  | "reminded"
+  | "escalated"
+  | "supplier-invited";
 
 /** The options of one event's commit. */
 export interface EventOptions {

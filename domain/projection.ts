@@ -6,6 +6,8 @@ import {
   type ApiKey,
   type Board,
   emptyState,
+  type Invitation,
+  type ReminderRecord,
   type State,
   type Supplier,
 } from "./state.ts";
@@ -14,7 +16,8 @@ const decoder = new TextDecoder();
 
 /**
  * Derives the {@link State} from the files of the history: boards, suppliers,
- * suppliers' API keys and each agreement's status.json. Applied to the head tree on open and to
+ * suppliers' API keys, each agreement's status.json and reminders.json, and
+ * boards' invitations. Applied to the head tree on open and to
  * every appended commit, so a rebuild always gives the same state.
  */
 export const stateProjection: Projection<State> = {
@@ -31,6 +34,11 @@ export const stateProjection: Projection<State> = {
     } else if (target.kind === "api-key") {
       const key = apiKeyKey(target.supplier, target.thumbprint);
       setOrDelete(state.apiKeys, key, value as ApiKey | null);
+    } else if (target.kind === "reminders") {
+      const key = agreementKey(target.board, target.supplier);
+      setOrDelete(state.reminders, key, value as ReminderRecord | null);
+    } else if (target.kind === "invitation") {
+      setOrDelete(state.invitations, `${target.board}/${target.id}`, value as Invitation | null);
     } else {
       const key = agreementKey(target.board, target.supplier);
       setOrDelete(state.agreements, key, value as AgreementStatus | null);

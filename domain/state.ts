@@ -69,6 +69,39 @@ export interface AgreementStatus {
   history: HistoryEntry[];
 }
 
+/** The step of an agreement that waits on a board: its review, or the signature of the approved version. */
+export type WaitingStep = "review" | "signature";
+
+/**
+ * The reminder and escalation sent for the step an agreement waits on
+ * (agreements/<board>/<supplier>/reminders.json). A record for an earlier
+ * step or version no longer applies.
+ */
+export interface ReminderRecord {
+  board: BoardId;
+  supplier: SupplierId;
+  version: number;
+  step: WaitingStep;
+  /** When the step began: the offer or the approval. */
+  waitingSince: string;
+  remindedAt?: string;
+  escalatedAt?: string;
+}
+
+/**
+ * A board's invitation to a supplier that is not on Akkoord yet
+ * (invitations/<board>/<id>.json), as mailed to the supplier.
+ */
+export interface Invitation {
+  id: string;
+  board: BoardId;
+  supplierName: string;
+  email: string;
+  message: string;
+  at: string;
+  actor: ActorRecord;
+}
+
 /** The complete state at one commit, derived from the history alone. */
 export interface State {
   head: Oid | null;
@@ -78,6 +111,10 @@ export interface State {
   agreements: Map<string, AgreementStatus>;
   /** Suppliers' API keys, revoked ones included, keyed by "supplier/thumbprint". */
   apiKeys: Map<string, ApiKey>;
+  /** Reminders of agreements that wait on a board, keyed by "board/supplier". */
+  reminders: Map<string, ReminderRecord>;
+  /** Boards' invitations to suppliers, keyed by "board/id". */
+  invitations: Map<string, Invitation>;
 }
 
 /** An empty state, before the first commit. */
@@ -88,5 +125,7 @@ export function emptyState(): State {
     suppliers: new Map(),
     agreements: new Map(),
     apiKeys: new Map(),
+    reminders: new Map(),
+    invitations: new Map(),
   };
 }

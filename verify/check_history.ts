@@ -13,6 +13,7 @@ import {
   checkApiKeyRevoked,
 } from "./check_api_key.ts";
 import { checkDecision, checkOffered } from "./check_agreement.ts";
+import { checkInvitation, checkReminder, invitationPathOf } from "./check_reminder.ts";
 import type { CommitObject } from "./commit_object.ts";
 import { type EventKind, type EventRecord, parseEvent } from "./event_trailers.ts";
 import { asRecord, readJson, readText, sameJson } from "./json_values.ts";
@@ -132,6 +133,9 @@ const EVENT_CHECKS: Record<EventKind, (context: CheckContext) => void> = {
   "key-rotated": checkKeyRotated,
   "api-key-registered": checkApiKeyRegistered,
   "api-key-revoked": checkApiKeyRevoked,
+  reminded: checkReminder,
+  escalated: checkReminder,
+  "supplier-invited": checkInvitation,
 };
 
 function checkLinear(replay: Replay, commit: CommitObject, fail: CheckContext["fail"]): void {
@@ -185,6 +189,11 @@ function mayChange(event: EventRecord, change: Change): boolean {
       return status === "A" && path === apiKeyPathOf(event.apiKey!);
     case "api-key-revoked":
       return status === "M" && path === apiKeyPathOf(event.apiKey!);
+    case "reminded":
+    case "escalated":
+      return status !== "D" && path === `agreements/${event.agreements[0]?.key}/reminders.json`;
+    case "supplier-invited":
+      return status === "A" && path === invitationPathOf(event);
     default:
       return status === "M" && path === `agreements/${event.agreements[0]?.key}/status.json`;
   }

@@ -18,6 +18,9 @@ export const EVENT_KINDS = [
   "key-rotated",
   "api-key-registered",
   "api-key-revoked",
+  "reminded",
+  "escalated",
+  "supplier-invited",
 ] as const;
 
 export type EventKind = typeof EVENT_KINDS[number];
@@ -62,6 +65,11 @@ export interface EventRecord {
   termsVersion: string | null;
   /** `Api-Key` of an api-key-registered or api-key-revoked event. */
   apiKey: ApiKeyRef | null;
+  /** `Step` and `Waiting-Since` of a reminded or escalated event. */
+  step: "review" | "signature" | null;
+  waitingSince: string | null;
+  /** `Invitation` of a supplier-invited event. */
+  invitation: string | null;
   actor: ActorTrailers;
 }
 
@@ -73,6 +81,10 @@ const BOARD = /^\d{5}$/;
 const API_KEY = /^(\d{8})\/([A-Za-z0-9_-]{43})$/;
 const API_KEY_EVENTS = new Set<EventKind>(["api-key-registered", "api-key-revoked"]);
 const DECISIONS = new Set<EventKind>(["approved", "rejected", "signed", "withdrawn"]);
+/** Events that remind a board of the version it has to act on. */
+export const REMINDER_EVENTS: ReadonlySet<string> = new Set<EventKind>(["reminded", "escalated"]);
+const INVITATION = /^[0-9a-f]{16}$/;
+const ISO_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
 /** The value of the `Event` trailer, or `(none)`, for messages. */
 export function eventName(trailers: Array<[string, string]>): string {
@@ -102,6 +114,9 @@ export function parseEvent(trailers: Array<[string, string]>): EventRecord {
     board: optional("Board"),
     termsVersion: optional("Terms-Version"),
     apiKey: parseApiKey(optional("Api-Key")),
+    step: parseStep(optional("Step")),
+    waitingSince: optional("Waiting-Since"),
+    invitation: optional("Invitation"),
     actor: parseActor(one),
   };
   checkShape(event);
@@ -126,6 +141,11 @@ function parseApiKey(value: string | null): ApiKeyRef | null {
   return { supplier: match[1]!, thumbprint: match[2]!, key: value };
 }
 
+function parseStep(value: string | null): EventRecord["step"] {
+  if (value === null || value === "review" || value === "signature") return value;
+  throw new Error(`its Step "${value}" is not review or signature`);
+}
+
 function parseActor(one: (key: string) => string): ActorTrailers {
   const subject = one("Actor");
   const role = one("Role");
@@ -142,10 +162,11 @@ function parseActor(one: (key: string) => string): ActorTrailers {
 }
 
 function checkShape(event: EventRecord): void {
-  const versioned = event.kind === "offered" || DECISIONS.has(event.kind);
+  const single = DECISIONS.has(event.kind) || REMINDER_EVENTS.has(event.kind);
+  const versioned = event.kind === "offered" || single;
   if (versioned) {
     if (event.agreements.length === 0) throw new Error("it has no Agreement trailer");
-    if (DECISIONS.has(event.kind) && event.agreements.length !== 1) {
+    if (single && event.agreements.length !== 1) {
       throw new Error(`it has ${event.agreements.length} Agreement trailers, not 1`);
     }
     const keys = new Set(event.agreements.map((agreement) => agreement.key));
@@ -164,6 +185,20 @@ function checkShape(event: EventRecord): void {
   }
   if (API_KEY_EVENTS.has(event.kind) !== (event.apiKey !== null)) {
     throw new Error(`a ${event.kind} event ${event.apiKey ? "names no" : "needs an"} Api-Key`);
+  }
+  if (REMINDER_EVENTS.has(event.kind) !== (event.step !== null)) {
+    throw new Error(`a ${event.kind} event ${event.step ? "names no" : "needs a"} Step`);
+  }
+  if (event.step !== null && !ISO_SECONDS.test(event.waitingSince ?? "")) {
+    throw new Error(`its Waiting-Since "${event.waitingSince ?? ""}" is not a UTC time in seconds`);
+  }
+  if (event.kind === "supplier-invited") {
+    if (event.board === null || !BOARD.test(event.board)) {
+      throw new Error(`its Board "${event.board ?? ""}" is not a board id of 5 digits`);
+    }
+    if (!INVITATION.test(event.invitation ?? "")) {
+      throw new Error(`its Invitation "${event.invitation ?? ""}" is not 16 hex digits`);
+    }
   }
   if (event.kind === "terms-accepted") {
     if (event.board === null || !BOARD.test(event.board)) {

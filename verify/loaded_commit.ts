@@ -44,7 +44,7 @@ export interface LoadedCommit {
 export const VERSION_EVENTS = new Set(["offered", "approved", "rejected", "signed", "withdrawn"]);
 
 const CHECKED_FILE =
-  /^(README\.md|keys\/allowed_signers|boards\/[^/]+\.json|suppliers\/[^/]+\.json|suppliers\/[^/]+\/api_keys\/[^/]+\.json|agreements\/[^/]+\/[^/]+\/status\.json)$/;
+  /^(README\.md|keys\/allowed_signers|boards\/[^/]+\.json|suppliers\/[^/]+\.json|suppliers\/[^/]+\/api_keys\/[^/]+\.json|agreements\/[^/]+\/[^/]+\/(?:status|reminders)\.json|invitations\/[^/]+\/[^/]+\.json)$/;
 const AGREEMENT = /^(\d{5})\/(\d{8}) version /;
 
 /** Whether the verifier reads the content of a changed file at this path. */

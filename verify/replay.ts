@@ -75,6 +75,8 @@ export interface Replay {
   agreements: Map<string, AgreementReplay>;
   /** Suppliers' API keys, keyed `supplier/thumbprint`. */
   apiKeys: Map<string, ApiKeyReplay>;
+  /** reminders.json of each agreement as last written, keyed `board/supplier`. */
+  reminders: Map<string, Record<string, unknown>>;
   /** keys/allowed_signers in the tree at the last commit. */
   signers: AllowedSigner[] | null;
   /** Fingerprints of the keys that signed. */
@@ -108,6 +110,7 @@ export function emptyReplay(principal: string): Replay {
     suppliers: new Map(),
     agreements: new Map(),
     apiKeys: new Map(),
+    reminders: new Map(),
     signers: null,
     keys: new Set(),
     events: new Map(),

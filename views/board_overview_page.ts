@@ -29,6 +29,8 @@ export interface BoardOverviewPageProps {
   errors?: Record<string, string>;
   csrf: string;
   user: PageUser;
+  /** The logged-in person may invite a supplier and keep a notification address for the board. */
+  canInvite?: boolean;
 }
 
 /**
@@ -46,6 +48,7 @@ export function BoardOverviewPage(props: BoardOverviewPageProps): VNode {
         ? html`<${TermsAccepted} accepted=${props.board.termsAccepted} />`
         : html`<${TermsNotice} ...${props} />`}
       <${Summary} rows=${props.rows} />
+      ${props.canInvite ? html`<${BoardLinks} board=${props.board} />` : null}
       ${props.rows.length === 0
         ? html`
           <p
@@ -131,6 +134,17 @@ function TermsForm(props: BoardOverviewPageProps): VNode {
         Gebruiksvoorwaarden aanvaarden
       </button>
     </form>
+  `;
+}
+
+function BoardLinks(props: { board: Board }): VNode {
+  const base = `/boards/${encodeURIComponent(props.board.id)}`;
+  return html`
+    <p class="utrecht-paragraph">
+      <a class="utrecht-link utrecht-link--html-a" href=${`${base}/invite`}>Leverancier uitnodigen</a>
+      ${" · "}
+      <a class="utrecht-link utrecht-link--html-a" href=${`${base}/notifications`}>Mijn meldingen</a>
+    </p>
   `;
 }
 
