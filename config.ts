@@ -27,6 +27,12 @@ const assuranceAliases = z.string().transform((text, context) => {
   return aliases;
 });
 
+const mailAddress = String.raw`[^\s<>,;:"@]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+`;
+const mailFrom = z.string().trim().regex(
+  new RegExp(String.raw`^(${mailAddress}|[^\u0000-\u001f<>,;:"@]+ <${mailAddress}>)$`),
+  'one address, or a name without <>,;:" or line breaks followed by <address>',
+);
+
 /**
  * Every configuration variable, its default and its meaning. The README's
  * table is written from this list.
@@ -34,6 +40,9 @@ const assuranceAliases = z.string().transform((text, context) => {
 const Schema = z.object({
   AKKOORD_MODE: z.enum(["development", "production"]).default("development"),
   AKKOORD_DATA_DIR: z.string().min(1).default("./data"),
+  AKKOORD_STORE: z.enum(["disk", "kv"]).default("disk"),
+  AKKOORD_KV_PATH: z.string().min(1).optional(),
+  AKKOORD_SIGNING_KEY: z.string().min(1).optional(),
   AKKOORD_HOSTNAME: z.string().min(1).default("127.0.0.1"),
   AKKOORD_PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   AKKOORD_PUBLIC_URL: url.optional(),
@@ -73,6 +82,12 @@ const Schema = z.object({
   AKKOORD_SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(7 * 24).default(8),
   AKKOORD_RATE_LIMIT_LOGIN_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   AKKOORD_RATE_LIMIT_TOKEN_PER_MINUTE: z.coerce.number().int().min(1).default(300),
+  AKKOORD_REMINDER_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+  AKKOORD_ESCALATION_DAYS: z.coerce.number().int().min(1).max(365).default(14),
+  RESEND_API_KEY: z.string().trim().min(1).optional(),
+  AKKOORD_MAIL_FROM: mailFrom.optional(),
+  AKKOORD_RESEND_URL: url.optional(),
+  AKKOORD_MAIL_DIGEST: z.enum(["off", "daily"]).default("off"),
 });
 
 /** The demo organisation that runs the service, for admins and auditors in development. */
@@ -82,6 +97,12 @@ export const DEMO_OPERATOR_KVK = "99000000";
 export interface Config {
   mode: "development" | "production";
   dataDir: string;
+  /**
+   * Where the history lives: the bare repository in the data directory, or
+   * Deno KV, signed with the key from AKKOORD_SIGNING_KEY. A null `kvPath`
+   * opens the deployment's own database (Deno Deploy).
+   */
+  store: { kind: "disk" } | { kind: "kv"; kvPath: string | null; signingKey: string };
   hostname: string;
   port: number;
   publicUrl: string;
@@ -114,6 +135,16 @@ export interface Config {
   session: { idleMinutes: number; maxHours: number };
   /** Requests per minute per client address at the login and token endpoints. */
   rateLimits: { loginPerMinute: number; tokenPerMinute: number };
+  /** Days an agreement waits on a board before its contact is reminded, and before escalation. */
+  reminders: { reminderDays: number; escalationDays: number };
+  /**
+   * Mail goes through Resend when `resend` is set, else only to the local
+   * outbox; `daily` bundles a board's mails into one digest per day.
+   */
+  mail: {
+    resend: { apiKey: string; from: string; baseUrl: string | undefined } | null;
+    digest: "off" | "daily";
+  };
   services: {
     beoordelen: string;
     ondertekenen: string;
@@ -158,6 +189,14 @@ export function readConfig(env: Record<string, string | undefined>): Config {
   if (production && !v.AKKOORD_PUBLIC_URL?.startsWith("https://")) {
     throw new ConfigError("AKKOORD_PUBLIC_URL must be an https:// address in production");
   }
+  if (v.RESEND_API_KEY && !v.AKKOORD_MAIL_FROM) {
+    throw new ConfigError("AKKOORD_MAIL_FROM (the sender address) is required with RESEND_API_KEY");
+  }
+  if (v.AKKOORD_ESCALATION_DAYS <= v.AKKOORD_REMINDER_DAYS) {
+    throw new ConfigError(
+      `AKKOORD_ESCALATION_DAYS (${v.AKKOORD_ESCALATION_DAYS}) must be more than AKKOORD_REMINDER_DAYS (${v.AKKOORD_REMINDER_DAYS})`,
+    );
+  }
   const publicUrl = v.AKKOORD_PUBLIC_URL ?? `http://127.0.0.1:${v.AKKOORD_PORT}`;
   const issuer = v.AKKOORD_OIDC_ISSUER ?? (devLogin ? `${publicUrl}/dev-broker` : undefined);
   if (!issuer) {
@@ -166,6 +205,7 @@ export function readConfig(env: Record<string, string | undefined>): Config {
   return {
     mode: v.AKKOORD_MODE,
     dataDir: v.AKKOORD_DATA_DIR,
+    store: historyStore(v, env),
     hostname: v.AKKOORD_HOSTNAME,
     port: v.AKKOORD_PORT,
     publicUrl,
@@ -200,6 +240,16 @@ export function readConfig(env: Record<string, string | undefined>): Config {
       loginPerMinute: v.AKKOORD_RATE_LIMIT_LOGIN_PER_MINUTE,
       tokenPerMinute: v.AKKOORD_RATE_LIMIT_TOKEN_PER_MINUTE,
     },
+    reminders: {
+      reminderDays: v.AKKOORD_REMINDER_DAYS,
+      escalationDays: v.AKKOORD_ESCALATION_DAYS,
+    },
+    mail: {
+      resend: v.RESEND_API_KEY && v.AKKOORD_MAIL_FROM
+        ? { apiKey: v.RESEND_API_KEY, from: v.AKKOORD_MAIL_FROM, baseUrl: v.AKKOORD_RESEND_URL }
+        : null,
+      digest: v.AKKOORD_MAIL_DIGEST,
+    },
     services: {
       beoordelen: v.AKKOORD_SERVICE_BEOORDELEN,
       ondertekenen: v.AKKOORD_SERVICE_ONDERTEKENEN,
@@ -207,6 +257,31 @@ export function readConfig(env: Record<string, string | undefined>): Config {
       beheer: v.AKKOORD_SERVICE_BEHEER,
       audit: v.AKKOORD_SERVICE_AUDIT,
     },
+  };
+}
+
+function historyStore(
+  v: z.infer<typeof Schema>,
+  env: Record<string, string | undefined>,
+): Config["store"] {
+  if (v.AKKOORD_STORE === "disk") {
+    if (v.AKKOORD_SIGNING_KEY === undefined) return { kind: "disk" };
+    throw new ConfigError(
+      "AKKOORD_SIGNING_KEY is only read when AKKOORD_STORE is kv; " +
+        "the disk store keeps its key in the data directory's signing_key file",
+    );
+  }
+  if (v.AKKOORD_SIGNING_KEY === undefined) {
+    throw new ConfigError(
+      "AKKOORD_SIGNING_KEY (an unencrypted OpenSSH Ed25519 private key) is required " +
+        "when AKKOORD_STORE is kv",
+    );
+  }
+  const deployed = (env.DENO_DEPLOYMENT_ID ?? "") !== "";
+  return {
+    kind: "kv",
+    kvPath: v.AKKOORD_KV_PATH ?? (deployed ? null : `${v.AKKOORD_DATA_DIR}/history.kv`),
+    signingKey: v.AKKOORD_SIGNING_KEY,
   };
 }
 

@@ -2,7 +2,7 @@ import { type Config, DEMO_OPERATOR_KVK, readConfig } from "./config.ts";
 import { loadDemoData } from "./demo_data.ts";
 import type { Principal } from "./domain/actor.ts";
 import { describeRepository, HISTORY_README_PATH } from "./domain/history_readme.ts";
-import { mailsForCommit } from "./domain/mail.ts";
+import { digestMail, type Mail, mailsForCommit } from "./domain/mail.ts";
 import { stateProjection } from "./domain/projection.ts";
 import { createApp } from "./routes/app.ts";
 import { createAuthRoutes } from "./routes/auth_routes.ts";
@@ -12,8 +12,18 @@ import { type RouteEntry, routeList } from "./routes/route_list.ts";
 import { createSessions, parseSessionPrincipal } from "./routes/session.ts";
 import { createTokenVerifier } from "./routes/token_verifier.ts";
 import { openDiskStore } from "./store/disk_store.ts";
+import type { PackLog } from "./store/pack_log.ts";
+import { openPackLogFile, packLogPath } from "./store/pack_log_file.ts";
+import { openKvHistory } from "./store/kv_open.ts";
 import { openAccessTokens } from "./store/access_tokens.ts";
-import { openOutbox } from "./store/outbox.ts";
+import {
+  type NotificationAddresses,
+  openNotificationAddresses,
+} from "./store/notification_addresses.ts";
+import { type ReminderScheduler, startReminderScheduler } from "./routes/reminder_scheduler.ts";
+import { type DigestBucket, openOutbox, type Outbox } from "./store/outbox.ts";
+import { createResendSender } from "./store/resend_sender.ts";
+import { mailHtml } from "./views/mail_html.ts";
 import { openSessionRecords, type SessionRecords } from "./store/session_records.ts";
 import { loadOrCreateSecretFile, randomSecret } from "./store/secret_file.ts";
 
@@ -24,6 +34,8 @@ export interface Server {
   config: Config;
   /** Every route the app answers (method and path pattern), middleware left out. */
   routes: RouteEntry[];
+  /** Appends due reminders and escalations on start, every hour, and when asked. */
+  reminders: ReminderScheduler;
   close(): Promise<void>;
 }
 
@@ -36,7 +48,12 @@ export const COMMITTER = { name: "Akkoord", email: "history@akkoord.invalid" };
  */
 export async function startServer(
   env: Record<string, string | undefined>,
-  options: { now?: () => Date; log?: (line: Record<string, unknown>) => void } = {},
+  options: {
+    now?: () => Date;
+    log?: (line: Record<string, unknown>) => void;
+    /** Time between runs of the reminder scheduler; an hour by default. */
+    reminderIntervalMs?: number;
+  } = {},
 ): Promise<Server> {
   const now = options.now ?? (() => new Date());
   const log = options.log ?? writeLogLine;
@@ -45,11 +62,14 @@ export async function startServer(
     info: Deno.ServeHandlerInfo<Deno.NetAddr>,
   ) => Response | Promise<Response> = () => new Response("Starting", { status: 503 });
   const preliminary = readConfig(env);
-  const store = await openDiskStore({
-    dir: preliminary.dataDir,
-    projection: stateProjection,
-    committer: COMMITTER,
-  });
+  const history = { projection: stateProjection, committer: COMMITTER };
+  const store = preliminary.store.kind === "kv"
+    ? await openKvHistory({
+      ...history,
+      path: preliminary.store.kvPath,
+      signingKey: preliminary.store.signingKey,
+    })
+    : await openDiskStore({ ...history, dir: preliminary.dataDir });
   let listener: Deno.HttpServer<Deno.NetAddr>;
   try {
     listener = Deno.serve({
@@ -64,17 +84,34 @@ export async function startServer(
   const port = listener.addr.port;
   const config = readConfig({ AKKOORD_PORT: String(port), ...env, ...portOverride(env, port) });
   let sessionRecords: SessionRecords<Principal> | undefined;
+  let outbox: Outbox | undefined;
   let routes: RouteEntry[] = [];
+  let reminders: ReminderScheduler | undefined;
+  let packLog: PackLog | undefined;
 
   try {
     const head = store.head();
     const readme = head === null ? null : await store.readFile(head, HISTORY_README_PATH);
     await store.transact(() => describeRepository({ readme }, now()));
     if (config.demoData) await loadDemoData(store, now);
-    const outbox = await openOutbox({
+    const notificationAddresses: NotificationAddresses = await openNotificationAddresses({
+      path: `${config.dataDir}/notification_addresses.json`,
+      now,
+    });
+    outbox = await openOutbox({
       dir: `${config.dataDir}/outbox`,
       store,
-      compose: (commit, state) => mailsForCommit(commit, state, config.publicUrl),
+      compose: (commit, state) =>
+        mailsForCommit(commit, state, config.publicUrl, notificationAddresses.holders).map(
+          withHtml,
+        ),
+      ...(config.mail.resend ? { sender: createResendSender(config.mail.resend) } : {}),
+      ...(config.mail.digest === "daily"
+        ? {
+          digest: (bucket: DigestBucket<Mail & { html: string }>) => withHtml(digestMail(bucket)),
+        }
+        : {}),
+      now,
     });
     const idempotency = await IdempotencyIndex.open(store, now);
     const accessTokens = await openAccessTokens({
@@ -131,6 +168,11 @@ export async function startServer(
         ],
       })
       : undefined;
+    // Prepared pack entries are derived data kept beside the disk history;
+    // the KV store has no local disk, so it keeps them in memory.
+    if (preliminary.store.kind !== "kv") {
+      packLog = await openPackLogFile(packLogPath(preliminary.dataDir));
+    }
     const app = createApp({
       services: { store, outbox, now, verifyToken: (token) => verifier.verify(token) },
       sessions,
@@ -146,15 +188,31 @@ export async function startServer(
       ...(devBroker ? { devBroker: devBroker.app } : {}),
       showOutbox: config.mode === "development",
       accessTokens,
+      notificationAddresses,
+      ...(packLog ? { packLog } : {}),
       log,
       rateLimits: config.rateLimits,
     });
     handler = app.fetch;
     routes = routeList(app);
+    reminders = startReminderScheduler({
+      store,
+      policy: config.reminders,
+      now,
+      ...(options.reminderIntervalMs ? { intervalMs: options.reminderIntervalMs } : {}),
+      onError: (error) =>
+        log({
+          level: "error",
+          error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        }),
+    });
   } catch (error) {
+    await reminders?.stop();
     await listener.shutdown();
+    await outbox?.close();
     await sessionRecords?.close();
     await store.close();
+    await packLog?.close();
     throw error;
   }
 
@@ -162,12 +220,20 @@ export async function startServer(
     url: `http://${config.hostname}:${port}`,
     config,
     routes,
+    reminders,
     async close() {
+      await reminders.stop();
       await listener.shutdown();
+      await outbox?.close();
       await sessionRecords?.close();
       await store.close();
+      await packLog?.close();
     },
   };
+}
+
+function withHtml(mail: Mail): Mail & { html: string } {
+  return { ...mail, html: mailHtml(mail.content, mail.subject) };
 }
 
 function portOverride(env: Record<string, string | undefined>, port: number) {

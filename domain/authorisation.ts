@@ -76,6 +76,16 @@ export const AUTHORISATION = {
     target: "board",
     allow: [{ roles: ["signatory"], scope: "own-board" }],
   },
+  "supplier.invite": {
+    does: "invite a supplier that is not on Akkoord yet, on the board's behalf",
+    target: "board",
+    allow: [BOARD_PEOPLE],
+  },
+  "notifications.manage": {
+    does: "register or remove one's own notification address for a board",
+    target: "board",
+    allow: [BOARD_PEOPLE],
+  },
   "supplier.read": {
     does: "see a supplier's overview of agreements",
     target: "supplier",

@@ -16,6 +16,7 @@ import { IdempotencyIndex, requestSha256 } from "./idempotency.ts";
 import { API_LIMITS, IdempotencyKey, OfferBody, VersionBody } from "./api_schemas.ts";
 import { fieldProblems, problem } from "./problem.ts";
 import type { Services } from "./services.ts";
+import { readSameText } from "./supplier_ui.ts";
 import { AuthError, bearerToken } from "./token_verifier.ts";
 
 type Env = { Variables: { principal: Principal } };
@@ -52,6 +53,7 @@ export function createApi(services: Services, idempotency: IdempotencyIndex): Ho
   api.use("/agreements/:board", allowed("agreement.read_as_supplier"));
   api.use("/agreements/:board/withdraw", allowed("agreement.withdraw"));
   api.use("/agreements/:board/compare", allowed("agreement.read_as_supplier"));
+  api.use("/same-text", allowed("agreement.read_as_supplier"));
 
   api.post("/offers", jsonBody, zValidator("json", OfferBody, validationHook), async (c) => {
     const principal = c.get("principal");
@@ -147,6 +149,10 @@ export function createApi(services: Services, idempotency: IdempotencyIndex): Ho
         },
       );
     }
+  });
+
+  api.get("/same-text", async (c) => {
+    return c.json(await readSameText(store, c.get("principal").organisation));
   });
 
   api.post(
@@ -260,6 +266,7 @@ function compareResponse(outcome: CompareOutcome) {
     to: outcome.chosen.to,
     versions: outcome.versions,
     comparison: outcome.comparison,
+    model: outcome.model,
     ...(outcome.notice ? { notice: "There is only one version; nothing to compare" } : {}),
   };
 }

@@ -4,12 +4,16 @@ import { ErrorPage, type ErrorStatus } from "../views/error_page.ts";
 import { OutboxPage } from "../views/outbox_page.ts";
 import { renderPage } from "../views/render.ts";
 import type { AccessTokens } from "../store/access_tokens.ts";
+import type { PackLog } from "../store/pack_log.ts";
+import type { NotificationAddresses } from "../store/notification_addresses.ts";
 import { SERVICE } from "../domain/authorisation.ts";
 import { createAccessTokensUi } from "./access_tokens_ui.ts";
 import { createApi } from "./api.ts";
 import { apiFallback, statusProblem } from "./api_fallback.ts";
 import { createGitAuthenticator } from "./git_access.ts";
 import { createGitHttp } from "./git_http.ts";
+import { createInviteUi } from "./invite_ui.ts";
+import { createNotificationsUi } from "./notifications_ui.ts";
 import { createApiAccessTokens, withApiAccessTokens } from "./api_access_tokens.ts";
 import { createApiKeysUi } from "./api_keys_ui.ts";
 import { assetRoutes } from "./assets.ts";
@@ -21,6 +25,7 @@ import { clientAddress, rateLimit } from "./rate_limit.ts";
 import { routeList } from "./route_list.ts";
 import type { Services } from "./services.ts";
 import { csrfGuard, type Session, type Sessions } from "./session.ts";
+import { createSupplierUi, offerBodyLimit } from "./supplier_ui.ts";
 import { createUi, pageUser } from "./ui.ts";
 
 /** The parts {@link createApp} puts together. */
@@ -38,6 +43,10 @@ export interface AppOptions {
   showOutbox: boolean;
   /** Personal access tokens of auditors and administrators, managed at /tokens. */
   accessTokens: AccessTokens;
+  /** Board people's own addresses for escalations, managed at /boards/:board/notifications. */
+  notificationAddresses: NotificationAddresses;
+  /** Where the history server keeps prepared pack entries; in memory when absent. */
+  packLog?: PackLog;
   /** Receives one structured line per request, and one per server error. */
   log?: (line: Record<string, unknown>) => void;
   /** Requests per minute per client address at the login and token endpoints. */
@@ -124,10 +133,13 @@ export function createApp(options: AppOptions): Hono<{ Variables: { requestId: s
     createGitHttp({
       store: services.store,
       authenticate: createGitAuthenticator(options.accessTokens),
+      packLog: options.packLog,
       warm: true,
     }),
   );
 
+  // The offer forms carry uploads; their size is bounded before the CSRF guard reads them.
+  app.use("/suppliers/:supplier/offer/*", offerBodyLimit());
   app.use("*", csrfGuard(options.publicUrl, sessions));
   app.route("/", options.auth);
   if (options.showOutbox) {
@@ -152,6 +164,12 @@ export function createApp(options: AppOptions): Hono<{ Variables: { requestId: s
     "/",
     createApiKeysUi({ services, sessions, tokenUrl: options.publicUrl + TOKEN_ENDPOINT_PATH }),
   );
+  app.route(
+    "/",
+    createNotificationsUi({ services, sessions, addresses: options.notificationAddresses }),
+  );
+  app.route("/", createInviteUi({ services, sessions }));
+  app.route("/", createSupplierUi({ services, sessions }));
   app.route("/", createUi(services, sessions));
 
   app.notFound(async (c) => {

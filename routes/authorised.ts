@@ -15,6 +15,10 @@ export const REFUSAL_NL: Record<Action, string> = {
   "agreement.approve": "Alleen een beoordelaar van dit schoolbestuur kan een versie goedkeuren.",
   "agreement.reject": "Alleen een beoordelaar van dit schoolbestuur kan een versie afwijzen.",
   "agreement.sign": "Alleen een ondertekenaar van dit schoolbestuur kan deze versie ondertekenen.",
+  "supplier.invite":
+    "Alleen beoordelaars en ondertekenaars van dit schoolbestuur nodigen namens het bestuur een leverancier uit.",
+  "notifications.manage":
+    "Alleen beoordelaars en ondertekenaars van dit schoolbestuur geven voor dit bestuur een meldadres op.",
   "supplier.read": "U handelt niet namens deze leverancier.",
   "offer.create": "Alleen een leverancier kan een overeenkomst aanbieden.",
   "agreement.withdraw": "Alleen de leverancier zelf kan een versie intrekken.",

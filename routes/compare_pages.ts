@@ -6,6 +6,7 @@ import {
   type VersionComparison,
   type VersionSide,
 } from "../domain/compare_versions.ts";
+import { compareModel, type ModelComparison } from "../domain/compare_model.ts";
 import type { AgreementStatus, Board, State, Supplier } from "../domain/state.ts";
 import type { HistoryStore } from "../store/history.ts";
 import { readAtCommit, readVersion } from "./version_reader.ts";
@@ -22,6 +23,8 @@ export interface CompareOutcome {
   chosen: { from: string; to: string };
   versions: number[];
   notice?: string;
+  /** The newer side held against the sector model. */
+  model: ModelComparison;
 }
 
 const VERSION = /^[1-9]\d{0,8}$/;
@@ -50,13 +53,23 @@ export async function resolveComparison(
       chosen: { from, to },
       versions,
       notice: "Er is nog maar één versie van deze overeenkomst; er valt niets te vergelijken.",
+      model: modelOf(await readSide(store, agreement, to, commits)),
     };
   }
   const [older, newer] = await Promise.all([
     readSide(store, agreement, from, commits),
     readSide(store, agreement, to, commits),
   ]);
-  return { comparison: compareVersions(older, newer), chosen: { from, to }, versions };
+  return {
+    comparison: compareVersions(older, newer),
+    chosen: { from, to },
+    versions,
+    model: modelOf(newer),
+  };
+}
+
+function modelOf(side: VersionSide): ModelComparison {
+  return compareModel(side.text, { hasProducts: side.products.length > 0 });
 }
 
 async function readSide(

@@ -17,14 +17,17 @@ import { agreementKey, Oid, Sha256, SupplierId } from "../domain/ids.ts";
 import { type BoardAction, boardOf } from "../domain/permissions.ts";
 import type { Privacybijsluiter } from "../domain/privacybijsluiter.ts";
 import { acceptTerms, TERMS_VERSION } from "../domain/registry.ts";
+import { daysWaiting, reminderFacts } from "../domain/reminders.ts";
 import type { AgreementStatus, Board, State, Supplier } from "../domain/state.ts";
 import { AdminOverviewPage } from "../views/admin_overview_page.ts";
 import { AgreementPage } from "../views/agreement_page.ts";
 import { ComparePage } from "../views/compare_page.ts";
 import { defaultBase } from "../domain/compare_versions.ts";
+import { compareModel } from "../domain/compare_model.ts";
 import { resolveComparison } from "./compare_pages.ts";
 import { BoardOverviewPage } from "../views/board_overview_page.ts";
 import { HomePage } from "../views/home_page.ts";
+import { OutboxPage } from "../views/outbox_page.ts";
 import type { WaitingFor } from "../views/labels.ts";
 import type { PageUser } from "../views/layout.ts";
 import { renderMarkdown } from "../views/markdown.ts";
@@ -139,6 +142,7 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
       board,
       rows,
       canAcceptTerms: isAuthorised(session.principal, "board.accept_terms", boardTarget(board)),
+      canInvite: isAuthorised(session.principal, "supplier.invite", boardTarget(board)),
       termsVersion: TERMS_VERSION,
       csrf: session.csrf,
       user: pageUser(store.state, session.principal),
@@ -192,6 +196,25 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
         formAction: "/admin/compare",
         hidden: { board: board.id, supplier: status.supplier },
         backHref: "/admin",
+        user: pageUser(store.state, session.principal),
+        csrf: session.csrf,
+      }),
+    );
+  });
+
+  ui.get("/admin/mail", async (c) => {
+    const session = requireSession(c);
+    requireAuthorised(session.principal, "admin.read", SERVICE);
+    await services.outbox.catchUp();
+    const mails = (await services.outbox.list()).map((mail) => ({
+      id: mail.idempotencyKey,
+      ...mail,
+    }));
+    return page(
+      c,
+      OutboxPage({
+        mails,
+        audience: "admin",
         user: pageUser(store.state, session.principal),
         csrf: session.csrf,
       }),
@@ -253,12 +276,21 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
     requireAuthorised(principal, "supplier.read", supplierTarget(supplier.id));
     const rows = [...store.state.agreements.values()]
       .filter((status) => status.supplier === supplier.id)
-      .map((status) => ({ board: store.state.boards.get(status.board)!, status }))
+      .map((status) => ({
+        board: store.state.boards.get(status.board)!,
+        status,
+        ...waitingFacts(store.state, status, now()),
+      }))
       .filter((row) => row.board !== undefined)
       .sort((a, b) => a.board.name.localeCompare(b.board.name, "nl"));
     return page(
       c,
-      SupplierOverviewPage({ supplier, rows, user: pageUser(store.state, principal) }),
+      SupplierOverviewPage({
+        supplier,
+        rows,
+        user: pageUser(store.state, principal),
+        canOffer: isAuthorised(principal, "offer.create", supplierTarget(supplier.id)),
+      }),
     );
   });
 
@@ -292,6 +324,9 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
       agreementHtml: renderMarkdown(text ? decoder.decode(text.content) : ""),
       products,
       compareWith: defaultBase(status),
+      model: compareModel(text ? decoder.decode(text.content) : "", {
+        hasProducts: products.length > 0,
+      }),
       actions: {
         approve: approver && status.state === "offered",
         reject: rejecter && (status.state === "offered" || status.state === "approved"),
@@ -420,6 +455,20 @@ function authorisedAgreement(
 
 function supplierOf(state: State, id: string): Supplier {
   return state.suppliers.get(id) ?? { id, name: `Leverancier ${id}`, contactEmail: "" };
+}
+
+/** How long an agreement has waited on its board, and when it was reminded and escalated. */
+function waitingFacts(state: State, status: AgreementStatus, at: Date) {
+  const facts = reminderFacts(state, status);
+  if (facts === null) return {};
+  const { remindedAt, escalatedAt } = facts;
+  return {
+    waiting: {
+      days: daysWaiting(facts.waiting, at),
+      ...(remindedAt ? { remindedAt } : {}),
+      ...(escalatedAt ? { escalatedAt } : {}),
+    },
+  };
 }
 
 function waitingFor(status: AgreementStatus): WaitingFor {

@@ -1,5 +1,6 @@
 import type { VNode } from "preact";
 import { REASON_MAX_LENGTH } from "../domain/decide_on_agreement.ts";
+import type { ModelComparison } from "../domain/compare_model.ts";
 import type { Privacybijsluiter } from "../domain/privacybijsluiter.ts";
 import type { AgreementStatus, Board, Supplier } from "../domain/state.ts";
 import { agreementPath } from "./agreement_paths.ts";
@@ -7,6 +8,7 @@ import { ErrorSummary } from "./form_field.ts";
 import { HistoryTable } from "./history_table.ts";
 import { html } from "./html.ts";
 import { Layout, type PageUser } from "./layout.ts";
+import { ModelDeviationSection } from "./model_deviation_section.ts";
 import { PrivacybijsluiterSection } from "./privacybijsluiter_section.ts";
 import { StatusBadge } from "./status_badge.ts";
 import { VersionFacts } from "./version_facts.ts";
@@ -36,6 +38,8 @@ export interface AgreementPageProps {
   values?: Record<string, string>;
   /** The version the current one is best compared with, or null when there is none. */
   compareWith?: number | null;
+  /** The current version held against the sector model; shown to the board's people. */
+  model?: ModelComparison;
 }
 
 /**
@@ -65,6 +69,7 @@ export function AgreementPage(props: AgreementPageProps): VNode {
         `
         : null}
       <${Decisions} ...${props} />
+      ${props.model ? html`<${ModelDeviationSection} model=${props.model} />` : null}
       <section aria-labelledby="tekst-titel">
         <h2 class="utrecht-heading-2" id="tekst-titel">Tekst van de overeenkomst</h2>
         <article

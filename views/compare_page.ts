@@ -7,9 +7,11 @@ import type {
   WordPart,
 } from "../domain/compare_text.ts";
 import type { VersionComparison } from "../domain/compare_versions.ts";
+import type { ModelComparison } from "../domain/compare_model.ts";
 import { formatCountry } from "./format.ts";
 import { html } from "./html.ts";
 import { Layout, type PageUser } from "./layout.ts";
+import { ModelDeviationSection } from "./model_deviation_section.ts";
 import { TableScroll } from "./table_scroll.ts";
 
 /** Props of {@link ComparePage}. */
@@ -26,6 +28,8 @@ export interface ComparePageProps {
   chosen: { from: string; to: string };
   /** Said instead of a comparison, for example when there is one version only. */
   notice?: string;
+  /** The newer version held against the sector model. */
+  model?: ModelComparison;
   backHref: string;
   user: PageUser;
   csrf: string;
@@ -103,6 +107,7 @@ export function ComparePage(props: ComparePageProps): VNode {
       <${ChoiceForm} ...${props} />
       ${props.notice ? html`<p class="utrecht-paragraph">${props.notice}</p>` : null}
       ${comparison ? html`<${ComparisonBody} comparison=${comparison} />` : null}
+      ${props.model ? html`<${ModelDeviationSection} model=${props.model} />` : null}
       <p class="utrecht-paragraph">
         <a class="utrecht-link utrecht-link--html-a" href=${props
           .backHref}>Terug naar de overeenkomst</a>

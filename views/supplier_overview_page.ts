@@ -11,6 +11,8 @@ import { inForceText } from "./version_facts.ts";
 export interface SupplierOverviewRow {
   board: Board;
   status: AgreementStatus;
+  /** While the agreement waits on the board: how long, and when it was reminded and escalated. */
+  waiting?: { days: number; remindedAt?: string; escalatedAt?: string };
 }
 
 /** Props of {@link SupplierOverviewPage}. */
@@ -20,6 +22,8 @@ export interface SupplierOverviewPageProps {
   user: PageUser;
   /** The session's CSRF token, for the logout button. */
   csrf?: string;
+  /** The person may offer versions for this supplier (links to the offer forms). */
+  canOffer?: boolean;
 }
 
 /** A supplier's agreements with each board and their state. */
@@ -28,10 +32,29 @@ export function SupplierOverviewPage(props: SupplierOverviewPageProps): VNode {
     <${Layout} title=${`Overzicht ${props.supplier.name}`} user=${props.user} csrf=${props.csrf}>
       <p class="akkoord-pre-heading">Leverancier</p>
       <h1 class="utrecht-heading-1">${props.supplier.name}</h1>
+      <${SupplierLinks} supplier=${props.supplier.id} canOffer=${props.canOffer === true} />
       ${props.rows.length === 0
         ? html`<p class="utrecht-paragraph">U hebt nog geen verwerkersovereenkomsten aangeboden.</p>`
         : html`<${BoardTable} rows=${props.rows} />`}
     <//>
+  `;
+}
+
+function SupplierLinks(props: { supplier: string; canOffer: boolean }): VNode {
+  const base = `/suppliers/${props.supplier}`;
+  const link = (href: string, text: string) =>
+    html`
+      <li class="utrecht-unordered-list__item">
+        <a class="utrecht-link utrecht-link--html-a" href=${href}>${text}</a>
+      </li>
+    `;
+  return html`
+    <ul class="utrecht-unordered-list">
+      ${props.canOffer ? link(`${base}/offer`, "Een versie aanbieden") : null}
+      ${props.canOffer
+        ? link(`${base}/offer/product`, "Alleen de privacybijsluiter van één product vervangen")
+        : null} ${link(`${base}/same-text`, "Welke besturen hebben dezelfde tekst?")}
+    </ul>
   `;
 }
 
@@ -48,10 +71,13 @@ function BoardTable(props: { rows: SupplierOverviewRow[] }): VNode {
             <th scope="col" class="utrecht-table__header-cell">Versie</th>
             <th scope="col" class="utrecht-table__header-cell">Aangeboden op</th>
             <th scope="col" class="utrecht-table__header-cell">Van kracht</th>
+            <th scope="col" class="utrecht-table__header-cell">Wacht sinds</th>
+            <th scope="col" class="utrecht-table__header-cell">Herinnerd op</th>
+            <th scope="col" class="utrecht-table__header-cell">Geëscaleerd op</th>
           </tr>
         </thead>
         <tbody class="utrecht-table__body">
-          ${props.rows.map(({ board, status }) =>
+          ${props.rows.map(({ board, status, waiting }) =>
             html`
               <tr class="utrecht-table__row">
                 <th scope="row" class="utrecht-table__header-cell">
@@ -66,6 +92,15 @@ function BoardTable(props: { rows: SupplierOverviewRow[] }): VNode {
                   status.current.offeredAt,
                 )}</td>
                 <td class="utrecht-table__cell">${inForceText(status) ?? "—"}</td>
+                <td class="utrecht-table__cell akkoord-nowrap">${waiting
+                  ? waitingDays(waiting.days)
+                  : "—"}</td>
+                <td class="utrecht-table__cell akkoord-nowrap">${waiting?.remindedAt
+                  ? formatDate(waiting.remindedAt)
+                  : "—"}</td>
+                <td class="utrecht-table__cell akkoord-nowrap">${waiting?.escalatedAt
+                  ? formatDate(waiting.escalatedAt)
+                  : "—"}</td>
               </tr>
             `
           )}
@@ -73,4 +108,8 @@ function BoardTable(props: { rows: SupplierOverviewRow[] }): VNode {
       </table>
       <//>
   `;
+}
+
+function waitingDays(days: number): string {
+  return days === 1 ? "1 dag" : `${days} dagen`;
 }
