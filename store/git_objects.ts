@@ -27,6 +27,11 @@ export interface EncodedObject {
   type: ObjectType;
   /** The object content without the `<type> <size>\0` prefix. */
   body: Uint8Array;
+  /**
+   * An earlier version of the same tree written by the same group of
+   * commits, which a backend may store this one as a delta against.
+   */
+  deltaBase?: EncodedObject;
 }
 
 /** The fields of a commit object. */
@@ -50,6 +55,8 @@ const decoder = new TextDecoder();
 // Compressed bytes enough for the `<type> <size>\0` header of a loose object.
 const HEADER_PROBE = 64;
 const MAX_EXACT_CHUNK = 64 << 20;
+const HEX_VALUES = hexValues();
+const encodedEntries = new WeakMap<TreeEntry, EncodedEntry>();
 
 /** Computes the oid of an object and keeps its body for writing. */
 export function encodeObject(type: ObjectType, body: Uint8Array): EncodedObject {
@@ -126,24 +133,60 @@ function tightBody(raw: Uint8Array, start: number): Uint8Array {
   return raw.buffer.byteLength > 2 * body.length ? body.slice() : body;
 }
 
-/** Serialises tree entries in Git's order (a subtree sorts as if its name ended in `/`). */
+/**
+ * Serialises tree entries in Git's order (a subtree sorts as if its name ended
+ * in `/`). Each entry's bytes and sort key are kept with the entry object, so
+ * rewriting a large directory in which one entry changed encodes only that one.
+ */
 export function serializeTree(entries: Iterable<TreeEntry>): Uint8Array {
-  const sorted = [...entries].map((entry) => ({ entry, key: treeSortKey(entry) }));
-  sorted.sort((a, b) => compareBytes(a.key, b.key));
-  const parts: Uint8Array[] = [];
+  const encoded = Array.from(entries, encodedEntry);
+  encoded.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   let size = 0;
-  for (const { entry } of sorted) {
-    const part = encodeTreeEntry(entry);
-    parts.push(part);
-    size += part.length;
-  }
+  for (const entry of encoded) size += entry.bytes.length;
   const body = new Uint8Array(size);
   let offset = 0;
-  for (const part of parts) {
-    body.set(part, offset);
-    offset += part.length;
+  for (const entry of encoded) {
+    body.set(entry.bytes, offset);
+    offset += entry.bytes.length;
   }
   return body;
+}
+
+/** A serialised tree and where each entry's oid lies in it, by entry name. */
+export interface IndexedTree {
+  body: Uint8Array;
+  oidOffsets: Map<string, number>;
+}
+
+/** {@link serializeTree} that also notes where each oid lies. */
+export function serializeIndexedTree(entries: Iterable<TreeEntry>): IndexedTree {
+  const body = serializeTree(entries);
+  const oidOffsets = new Map<string, number>();
+  for (let offset = 0; offset < body.length;) {
+    const space = body.indexOf(0x20, offset);
+    const nul = body.indexOf(0, space + 1);
+    oidOffsets.set(decoder.decode(body.subarray(space + 1, nul)), nul + 1);
+    offset = nul + 21;
+  }
+  return { body, oidOffsets };
+}
+
+/**
+ * The tree `previous` with the oids of some entries replaced, each entry
+ * keeping its name and mode; null when a name is not in it. Git orders
+ * entries by name and mode only, so nothing moves.
+ */
+export function replaceTreeOids(
+  previous: IndexedTree,
+  oids: Iterable<[string, string]>,
+): IndexedTree | null {
+  const body = previous.body.slice();
+  for (const [name, oid] of oids) {
+    const offset = previous.oidOffsets.get(name);
+    if (offset === undefined) return null;
+    body.set(fromHex(oid), offset);
+  }
+  return { body, oidOffsets: previous.oidOffsets };
 }
 
 /** Parses a tree object body. */
@@ -233,25 +276,43 @@ function objectHeader(type: ObjectType, size: number): Uint8Array {
   return encoder.encode(`${type} ${size}\0`);
 }
 
-function treeSortKey(entry: TreeEntry): Uint8Array {
-  return encoder.encode(entry.mode === TREE_MODE ? entry.name + "/" : entry.name);
+/** A tree entry as bytes, with a key whose string order is Git's byte order. */
+interface EncodedEntry {
+  mode: string;
+  name: string;
+  oid: string;
+  key: string;
+  bytes: Uint8Array;
 }
 
-function encodeTreeEntry(entry: TreeEntry): Uint8Array {
-  const head = encoder.encode(`${entry.mode} ${entry.name}\0`);
-  const part = new Uint8Array(head.length + 20);
-  part.set(head);
-  part.set(fromHex(entry.oid), head.length);
-  return part;
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const length = Math.min(a.length, b.length);
-  for (let i = 0; i < length; i++) {
-    const diff = (a[i] ?? 0) - (b[i] ?? 0);
-    if (diff !== 0) return diff;
+function encodedEntry(entry: TreeEntry): EncodedEntry {
+  const cached = encodedEntries.get(entry);
+  if (
+    cached !== undefined && cached.oid === entry.oid && cached.name === entry.name &&
+    cached.mode === entry.mode
+  ) {
+    return cached;
   }
-  return a.length - b.length;
+  const head = encoder.encode(`${entry.mode} ${entry.name}\0`);
+  const bytes = new Uint8Array(head.length + 20);
+  bytes.set(head);
+  bytes.set(fromHex(entry.oid), head.length);
+  const fresh = { mode: entry.mode, name: entry.name, oid: entry.oid, key: sortKey(entry), bytes };
+  encodedEntries.set(entry, fresh);
+  return fresh;
+}
+
+/**
+ * The name (with `/` after a subtree's) as a string whose code units are its
+ * UTF-8 bytes, so that comparing two keys as strings compares the bytes.
+ */
+function sortKey(entry: TreeEntry): string {
+  const name = entry.mode === TREE_MODE ? entry.name + "/" : entry.name;
+  // deno-lint-ignore no-control-regex -- ASCII names are their own UTF-8 bytes
+  if (/^[\u0000-\u007f]*$/.test(name)) return name;
+  let key = "";
+  for (const byte of encoder.encode(name)) key += String.fromCharCode(byte);
+  return key;
 }
 
 function toHex(bytes: Uint8Array): string {
@@ -263,6 +324,15 @@ function toHex(bytes: Uint8Array): string {
 function fromHex(hex: string): Uint8Array {
   if (!/^[0-9a-f]{40}$/.test(hex)) throw new Error(`Cannot encode oid "${hex}": not 40 hex digits`);
   const bytes = new Uint8Array(20);
-  for (let i = 0; i < 20; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  for (let i = 0; i < 20; i++) {
+    bytes[i] = ((HEX_VALUES[hex.charCodeAt(i * 2)] ?? 0) << 4) |
+      (HEX_VALUES[hex.charCodeAt(i * 2 + 1)] ?? 0);
+  }
   return bytes;
+}
+
+function hexValues(): Uint8Array {
+  const values = new Uint8Array(128);
+  for (let i = 0; i < 16; i++) values[i.toString(16).charCodeAt(0)] = i;
+  return values;
 }

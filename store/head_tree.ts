@@ -6,6 +6,9 @@ import {
   type EncodedObject,
   encodeObject,
   FILE_MODE,
+  type IndexedTree,
+  replaceTreeOids,
+  serializeIndexedTree,
   serializeTree,
   TREE_MODE,
   type TreeEntry,
@@ -24,12 +27,26 @@ export interface StagedTree {
   changed: Array<[string, FileChange]>;
   /** New entries of each rebuilt directory; null when it disappears. */
   directories: Map<string, Map<string, TreeEntry> | null>;
+  /** The tree object of each rebuilt directory that remains. */
+  treeObjects: Map<string, EncodedObject>;
+}
+
+/** A directory's latest version written whole, a base for the deltas of the next ones. */
+interface Anchor {
+  tree: EncodedObject;
+  deltas: number;
 }
 
 /** Reads the entries of a tree oid. */
 export type ReadTree = (oid: string) => Promise<TreeEntry[]>;
 
 const PARALLEL_READS = 16;
+/** Entries from which a directory keeps its serialised tree to patch the next version. */
+const INDEXED_ENTRIES = 64;
+/** Versions of a large directory offered as deltas against one whole version. */
+const DELTAS_PER_ANCHOR = 32;
+/** The serialised tree of a large directory's entries, by the entries' map. */
+const indexedTrees = new WeakMap<Map<string, TreeEntry>, IndexedTree>();
 const MODES = new Map([FILE_MODE, TREE_MODE].map((mode) => [mode, mode]));
 const OID_BYTES = new Uint8Array(40);
 const encoder = new TextEncoder();
@@ -37,9 +54,20 @@ const decoder = new TextDecoder();
 // Names `git fsck --strict` refuses, also in their NTFS and HFS+ spellings.
 const HFS_IGNORABLE = /[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g;
 
-/** The head tree: directory path (`""` is the root) to its entries. */
+/**
+ * The head tree: directory path (`""` is the root) to its entries. A layer
+ * (see {@link HeadTree.layer}) holds only what changed on top of its base.
+ */
 export class HeadTree {
-  #directories = new Map<string, Map<string, TreeEntry>>([["", new Map()]]);
+  /** Directories of this tree; in a layer, null marks one removed from the base. */
+  #directories = new Map<string, Map<string, TreeEntry> | null>([["", new Map()]]);
+  #base: HeadTree | null = null;
+  /**
+   * Per large directory, its latest version written whole and how many
+   * versions since were offered as deltas against it. In a layer, these
+   * read through to the base's.
+   */
+  #anchors = new Map<string, Anchor>();
   #root: string | null = null;
 
   /** Loads every tree below `root` (null: the empty tree of a new repository). */
@@ -62,6 +90,20 @@ export class HeadTree {
     return tree;
   }
 
+  /**
+   * A tree that starts equal to this one and takes staged changes without
+   * altering it, so that commits can be built one on top of another before
+   * any is applied here. It reads through to this tree, which must not
+   * change while the layer is in use.
+   */
+  layer(): HeadTree {
+    const layer = new HeadTree();
+    layer.#directories = new Map();
+    layer.#base = this;
+    layer.#root = this.#root;
+    return layer;
+  }
+
   /** The root tree oid, or null before the first commit. */
   get root(): string | null {
     return this.#root;
@@ -70,7 +112,7 @@ export class HeadTree {
   /** Every file as `[path, blob oid]`, sorted by path. */
   files(): Array<[string, string]> {
     const files: Array<[string, string]> = [];
-    for (const [directory, entries] of this.#directories) {
+    for (const [directory, entries] of this.#allDirectories()) {
       for (const entry of entries.values()) {
         if (entry.mode !== TREE_MODE) files.push([joinPath(directory, entry.name), entry.oid]);
       }
@@ -109,20 +151,58 @@ export class HeadTree {
   /** Makes a staged tree the head tree. */
   apply(staged: StagedTree): void {
     for (const [directory, entries] of staged.directories) {
-      if (entries === null) this.#directories.delete(directory);
-      else this.#directories.set(directory, entries);
+      if (entries !== null) this.#directories.set(directory, entries);
+      else if (this.#base !== null) this.#directories.set(directory, null);
+      else this.#directories.delete(directory);
+    }
+    for (const [directory, tree] of staged.treeObjects) {
+      if (tree.deltaBase === undefined) this.#anchors.set(directory, { tree, deltas: 0 });
+      else {
+        const anchor = this.#anchor(directory);
+        if (anchor !== undefined) {
+          this.#anchors.set(directory, { ...anchor, deltas: anchor.deltas + 1 });
+        }
+      }
+    }
+    for (const [directory, entries] of staged.directories) {
+      if (entries === null || !staged.treeObjects.has(directory)) this.#anchors.delete(directory);
     }
     this.#root = staged.root;
+  }
+
+  #directory(path: string): Map<string, TreeEntry> | undefined {
+    const own = this.#directories.get(path);
+    if (own !== undefined) return own ?? undefined;
+    return this.#base === null ? undefined : this.#base.#directory(path);
+  }
+
+  #anchor(directory: string): Anchor | undefined {
+    return this.#anchors.get(directory) ??
+      (this.#base === null ? undefined : this.#base.#anchor(directory));
+  }
+
+  #allDirectories(): Map<string, Map<string, TreeEntry>> {
+    const all = this.#base === null
+      ? new Map<string, Map<string, TreeEntry>>()
+      : this.#base.#allDirectories();
+    for (const [path, entries] of this.#directories) {
+      if (entries === null) all.delete(path);
+      else all.set(path, entries);
+    }
+    return all;
   }
 
   #rebuild(overlay: Map<string, Map<string, TreeEntry | null>>) {
     const directories = new Map<string, Map<string, TreeEntry> | null>();
     const trees: EncodedObject[] = [];
+    const treeObjects = new Map<string, EncodedObject>();
     const deepestFirst = [...overlay.keys()].sort((a, b) => depth(b) - depth(a));
     let root = "";
     for (const directory of deepestFirst) {
-      const entries = new Map(this.#directories.get(directory));
-      for (const [name, entry] of overlay.get(directory) ?? []) {
+      const previous = this.#directory(directory);
+      const entries = new Map(previous);
+      const changed = overlay.get(directory) ?? new Map<string, TreeEntry | null>();
+      for (const [name, entry] of changed) {
         if (entry === null) entries.delete(name);
         else entries.set(name, entry);
       }
@@ -134,13 +214,20 @@ export class HeadTree {
         parent?.set(name, null);
         continue;
       }
-      const tree = encodeObject("tree", serializeTree(entries.values()));
+      const tree: EncodedObject = encodeObject("tree", treeBody(previous, entries, changed));
+      const anchor = entries.size < INDEXED_ENTRIES ? undefined : this.#anchor(directory);
+      if (
+        anchor !== undefined && anchor.deltas < DELTAS_PER_ANCHOR && anchor.tree.oid !== tree.oid
+      ) {
+        tree.deltaBase = anchor.tree;
+      }
       trees.push(tree);
+      treeObjects.set(directory, tree);
       directories.set(directory, entries);
       if (directory === "") root = tree.oid;
       else parent?.set(name, { mode: TREE_MODE, name, oid: tree.oid });
     }
-    return { root, trees, directories };
+    return { root, trees, directories, treeObjects };
   }
 
   #assertPlaceable(path: string, segments: string[], changes: Map<string, FileChange>): void {
@@ -152,7 +239,7 @@ export class HeadTree {
         throw new Error(`Cannot write "${path}": "${prefix}" is a file`);
       }
     }
-    if (this.#directories.has(path)) {
+    if (this.#directory(path) !== undefined) {
       throw new Error(`Cannot write or remove file "${path}": it is a directory`);
     }
   }
@@ -160,8 +247,34 @@ export class HeadTree {
   #entry(path: string): TreeEntry | undefined {
     const slash = path.lastIndexOf("/");
     const directory = slash < 0 ? "" : path.slice(0, slash);
-    return this.#directories.get(directory)?.get(path.slice(slash + 1));
+    return this.#directory(directory)?.get(path.slice(slash + 1));
   }
+}
+
+/**
+ * The tree body of `entries`. A large directory whose changes only replace
+ * the oids of entries it had (as most events do) patches the previous
+ * version's bytes instead of sorting and encoding every entry again.
+ */
+function treeBody(
+  previous: Map<string, TreeEntry> | undefined,
+  entries: Map<string, TreeEntry>,
+  changed: Map<string, TreeEntry | null>,
+): Uint8Array {
+  if (entries.size < INDEXED_ENTRIES) return serializeTree(entries.values());
+  const cached = previous === undefined ? undefined : indexedTrees.get(previous);
+  const oids: Array<[string, string]> = [];
+  for (const [name, entry] of changed) {
+    if (entry === null || previous?.get(name)?.mode !== entry.mode) {
+      oids.length = 0;
+      break;
+    }
+    oids.push([name, entry.oid]);
+  }
+  const patched = cached === undefined || oids.length === 0 ? null : replaceTreeOids(cached, oids);
+  const indexed = patched ?? serializeIndexedTree(entries.values());
+  indexedTrees.set(entries, indexed);
+  return indexed.body;
 }
 
 /** Joins a directory path (`""` for the root) and a name. */

@@ -1,9 +1,11 @@
 /// <reference lib="deno.unstable" />
 /**
- * The history store on Deno KV. The objects of an append and the move of
- * `refs/heads/main` form one atomic operation checked against the ref's
- * versionstamp: a writer that lost a race writes nothing, and a crash never
- * leaves the ref pointing at a missing object. Writers that keep losing
+ * The history store on Deno KV. The objects of an append (one commit, or a
+ * chain of commits that queued up together, see signed_history.ts) and the
+ * move of `refs/heads/main` form one atomic operation checked against the
+ * ref's versionstamp: a writer that lost a race writes nothing, and a crash
+ * never leaves the ref pointing at a missing object. A chain too large for
+ * one operation is appended in parts, each moving the ref. Writers that keep losing
  * races get a turn (see kv_turn.ts). Nothing here touches files or
  * starts processes, so it runs on Deno Deploy as it runs locally.
  */
@@ -13,6 +15,8 @@ import type { SigningKey } from "./sshsig.ts";
 import { assertKeyNotRetired } from "./commit_builder.ts";
 import { type HistoryBackend, openSignedHistory } from "./signed_history.ts";
 import {
+  type BaseCache,
+  isDeltaWrite,
   KV_LIMITS,
   type KvWrite,
   MAIN_REF_KEY,
@@ -72,7 +76,9 @@ export async function openKvStore<S>(options: KvStoreOptions<S>): Promise<Histor
 
 /** What an append adds to its objects: the ref move and the release of a turn. */
 const REF_MUTATIONS = 2;
-const REF_BYTES = 120;
+/** The checks of every append: the ref and the turn entry. */
+const REF_CHECKS = 2;
+const REF_BYTES = 400;
 
 /**
  * Checks that `writes` plus the ref move fit in one atomic operation; the
@@ -80,19 +86,50 @@ const REF_BYTES = 120;
  */
 export function assertFitsOneOperation(writes: KvWrite[], what: string): void {
   const mutations = writes.length + REF_MUTATIONS;
+  const bytes = operationBytes(writes);
+  const checks = writes.filter(isDeltaWrite).length + REF_CHECKS;
+  if (checks > KV_LIMITS.checks) {
+    throw new Error(
+      `Cannot append ${what} to Deno KV: it needs ${checks} checks, more than the ` +
+        `${KV_LIMITS.checks} one atomic operation allows`,
+    );
+  }
   if (mutations > KV_LIMITS.mutations) {
     throw new Error(
       `Cannot append ${what} to Deno KV: it needs ${mutations} writes, more than the ` +
         `${KV_LIMITS.mutations} mutations one atomic operation allows`,
     );
   }
-  const bytes = writes.reduce((size, write) => size + writeSize(write), 0) + REF_BYTES;
   if (bytes > KV_LIMITS.bytes) {
     throw new Error(
       `Cannot append ${what} to Deno KV: it writes ${bytes} bytes, more than the ` +
         `${KV_LIMITS.bytes} bytes (800 KiB) one atomic operation allows`,
     );
   }
+}
+
+/** Whether `writes` plus the ref move fit in one atomic operation. */
+function fitsOneOperation(writes: KvWrite[]): boolean {
+  return writes.length + REF_MUTATIONS <= KV_LIMITS.mutations &&
+    writes.filter(isDeltaWrite).length + REF_CHECKS <= KV_LIMITS.checks &&
+    operationBytes(writes) <= KV_LIMITS.bytes;
+}
+
+function operationBytes(writes: KvWrite[]): number {
+  return writes.reduce((size, write) => size + writeSize(write), 0) + REF_BYTES;
+}
+
+/**
+ * The writes of `objects`, each object once: whole where one of its copies
+ * is to be kept whole, as other deltas of the operation may rest on it.
+ */
+function uniqueWrites(objects: EncodedObject[]): KvWrite[] {
+  const unique = new Map<string, EncodedObject>();
+  for (const object of objects) {
+    const seen = unique.get(object.oid);
+    if (seen === undefined || seen.deltaBase !== undefined) unique.set(object.oid, object);
+  }
+  return [...unique.values()].flatMap(objectWrites);
 }
 
 /** Objects and ref in Deno KV, appended by one checked atomic operation. */
@@ -104,6 +141,7 @@ class KvBackend implements HistoryBackend {
   #losses = 0;
   /** The ref and turn entry as this writer's last commit left them. */
   #last: RefAndTurn | null = null;
+  #bases: BaseCache = new Map();
 
   constructor(kv: Deno.Kv, ownsKv: boolean) {
     this.#kv = kv;
@@ -115,7 +153,7 @@ class KvBackend implements HistoryBackend {
   }
 
   readObject(oid: string): Promise<EncodedObject> {
-    return readKvObject(this.#kv, oid);
+    return readKvObject(this.#kv, oid, this.#bases);
   }
 
   /**
@@ -125,8 +163,7 @@ class KvBackend implements HistoryBackend {
    * turn meanwhile still makes it fail, and only then are both read.
    */
   async append(objects: EncodedObject[], expected: string | null, next: string): Promise<boolean> {
-    const unique = new Map(objects.map((object) => [object.oid, object]));
-    const writes = [...unique.values()].flatMap(objectWrites);
+    let writes = uniqueWrites(objects);
     assertFitsOneOperation(writes, `commit ${next}`);
     const started = Date.now();
     let known = this.#last?.ref.value === expected ? this.#last : null;
@@ -149,7 +186,12 @@ class KvBackend implements HistoryBackend {
         };
         return this.#won();
       }
+      writes = await this.#withoutPresentDeltas(writes);
     }
+  }
+
+  fits(objects: EncodedObject[]): boolean {
+    return fitsOneOperation(uniqueWrites(objects));
   }
 
   close(): Promise<void> {
@@ -165,12 +207,33 @@ class KvBackend implements HistoryBackend {
   ): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
     return retryWhenLocked(() => {
       const operation = this.#kv.atomic().check(ref, turn);
-      for (const write of writes) operation.set(write.key, write.value);
+      for (const write of writes) {
+        if (isDeltaWrite(write)) operation.check({ key: write.key, versionstamp: null });
+        operation.set(write.key, write.value);
+      }
       if (heldBy(turn, this.#id)) operation.delete(TURN_KEY);
       return operation.set(MAIN_REF_KEY, next).commit();
     }).catch((error) => {
       throw new Error(`Cannot append commit ${next} to Deno KV: ${messageOf(error)}`);
     });
+  }
+
+  /**
+   * `writes` without the deltas of objects KV holds already: such an object
+   * (the same tree reached again) stays as it is, and the next try can pass
+   * its checks.
+   */
+  async #withoutPresentDeltas(writes: KvWrite[]): Promise<KvWrite[]> {
+    const deltas = writes.filter(isDeltaWrite).map((write) => write.key);
+    const present = new Set<string>();
+    for (let start = 0; start < deltas.length; start += KV_LIMITS.keysPerRead) {
+      const keys = deltas.slice(start, start + KV_LIMITS.keysPerRead);
+      for (const entry of await retryWhenLocked(() => this.#kv.getMany(keys))) {
+        if (entry.versionstamp !== null) present.add(String(entry.key.at(-1)));
+      }
+    }
+    if (present.size === 0) return writes;
+    return writes.filter((write) => !isDeltaWrite(write) || !present.has(String(write.key.at(-1))));
   }
 
   #won(): boolean {

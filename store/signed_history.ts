@@ -3,6 +3,13 @@
  * `refs/heads/main` by compare-and-swap: the head tree and projection in
  * memory, appends queued and signed, and every read. The disk store and the
  * Deno KV store differ only in their {@link HistoryBackend}.
+ *
+ * Group commit: transact() calls that queue up while an append is under way
+ * are decided one after another, each against the state its predecessors
+ * leave, and their commits (a chain, each the parent of the next) are made
+ * durable by one append that moves the ref once. Each call is settled only
+ * once every commit up to its own is durable; a decision that throws rejects
+ * only its own call.
  */
 import type {
   CommitInfo,
@@ -44,6 +51,12 @@ export interface HistoryBackend {
    * points at `expected`.
    */
   append(objects: EncodedObject[], expected: string | null, next: string): Promise<boolean>;
+  /**
+   * Whether one {@link append} can write all of `objects`. A backend without
+   * such a limit leaves it out. Commits that do not fit together are
+   * appended one group after another.
+   */
+  fits?(objects: EncodedObject[]): boolean;
   /** Releases what the backend holds; called once, after the last append. */
   close(): Promise<void>;
 }
@@ -58,6 +71,8 @@ export interface SignedHistoryOptions<S> {
 }
 
 const MAX_ATTEMPTS = 20;
+/** Most transact() calls decided and appended together. */
+export const MAX_GROUP = 64;
 const TREE_CACHE_SIZE = 4096;
 const PROJECTION_BATCH = 64;
 const decoder = new TextDecoder();
@@ -83,7 +98,8 @@ export class SignedHistory<S> implements HistoryStore<S> {
   #tree = new HeadTree();
   #signers: string | null = null;
   #listeners: Array<(oid: string) => void> = [];
-  #queue: Promise<unknown> = Promise.resolve();
+  #waiting: Array<Waiter<S>> = [];
+  #draining: Promise<void> | null = null;
   #closed = false;
   #trees = new Map<string, TreeEntry[]>();
 
@@ -126,9 +142,14 @@ export class SignedHistory<S> implements HistoryStore<S> {
         new Error(`Cannot append to "${this.#backend.label}": the store is closed`),
       );
     }
-    const run = this.#queue.then(() => this.#transactNow(decide));
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({
+        decide,
+        resolve: resolve as Waiter<S>["resolve"],
+        reject,
+      });
+      this.#draining ??= this.#drain();
+    });
   }
 
   async readObject(
@@ -186,7 +207,7 @@ export class SignedHistory<S> implements HistoryStore<S> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#queue;
+    while (this.#draining !== null) await this.#draining;
     await this.#backend.close();
   }
 
@@ -207,27 +228,198 @@ export class SignedHistory<S> implements HistoryStore<S> {
     this.#state = state;
   }
 
-  async #transactNow<T>(decide: (state: S) => Decision<T>) {
-    for (let attempt = 1;; attempt++) {
-      const decision = decide(this.#state);
-      if (decision.commit === null) return { oid: null, result: decision.result };
-      const prepared = await prepareCommit({
-        tree: this.#tree,
-        head: this.#head,
-        signers: this.#signers,
-        key: this.#key,
-        committer: this.#committer,
-      }, decision.commit);
-      if (await this.#backend.append(prepared.objects, this.#head, prepared.oid)) {
-        this.#advance(prepared);
-        return { oid: prepared.oid, result: decision.result };
+  /** Appends the waiting calls, a group at a time, until none waits. */
+  async #drain(): Promise<void> {
+    // Calls made in the same turn of the event loop join the first group.
+    await Promise.resolve();
+    try {
+      while (this.#waiting.length > 0) {
+        const size = this.#head === null ? 1 : MAX_GROUP;
+        const group = this.#waiting.splice(0, size);
+        try {
+          await this.#appendGroup(group);
+        } catch (error) {
+          for (const waiter of group) waiter.reject(error);
+        }
       }
-      if (attempt === MAX_ATTEMPTS) {
+    } finally {
+      this.#draining = null;
+    }
+  }
+
+  /**
+   * Decides and appends `group`, deciding again after a lost race. Settles
+   * every call; a call already settled ignores being rejected by the caller's
+   * catch, as a promise settles once.
+   */
+  async #appendGroup(group: Array<Waiter<S>>): Promise<void> {
+    let pending = group;
+    for (let races = 0; pending.length > 0;) {
+      const members = await this.#decideAll(pending);
+      const { rest, raced } = await this.#write(members);
+      pending = rest;
+      if (!raced) continue;
+      races++;
+      if (races === MAX_ATTEMPTS) {
         throw new Error(
-          `Cannot append to "${this.#backend.label}": refs/heads/main moved ${attempt} times`,
+          `Cannot append to "${this.#backend.label}": refs/heads/main moved ${races} times`,
         );
       }
       await this.reload();
+    }
+  }
+
+  /**
+   * Runs each call's decision against the state the calls before it leave
+   * and prepares its commit on top of theirs.
+   */
+  async #decideAll(waiters: Array<Waiter<S>>): Promise<Array<Member<S>>> {
+    const tree = this.#tree.layer();
+    let head = this.#head;
+    let signers = this.#signers;
+    const changes: StateChanges = { after: new Map(), before: new Map() };
+    const members: Array<Member<S>> = [];
+    for (const [index, waiter] of waiters.entries()) {
+      let outcome: Outcome;
+      try {
+        const decision = this.#decide(waiter.decide, changes, head);
+        if (decision.commit === null) {
+          outcome = { kind: "none", result: decision.result };
+        } else {
+          const base = { tree, head, signers, key: this.#key, committer: this.#committer };
+          // What head holds at the paths a later decision will see changed
+          // is read while the commit is signed.
+          const [prepared] = await Promise.all([
+            prepareCommit(base, decision.commit),
+            index < waiters.length - 1
+              ? this.#readBefore(decision.commit.files.keys(), changes)
+              : null,
+          ]);
+          outcome = { kind: "commit", prepared, result: decision.result };
+        }
+      } catch (error) {
+        outcome = { kind: "error", error };
+      }
+      members.push({ waiter, outcome });
+      if (outcome.kind !== "commit") continue;
+      const { prepared } = outcome;
+      tree.apply(prepared.staged);
+      head = prepared.oid;
+      signers = prepared.signers;
+      if (index < waiters.length - 1) await this.#recordChanges(prepared, changes);
+    }
+    return members;
+  }
+
+  /**
+   * Runs `decide` against the state with `changes` applied, taking them out
+   * again before returning: nothing else runs in between, so readers of
+   * {@link state} never see a commit that is not durable.
+   */
+  #decide<T>(decide: (state: S) => Decision<T>, changes: StateChanges, head: string | null) {
+    if (head === this.#head || head === null || this.#head === null) return decide(this.#state);
+    try {
+      for (const [path, content] of changes.after) {
+        this.#projection.apply(this.#state, path, content);
+      }
+      this.#projection.setHead(this.#state, head);
+      return decide(this.#state);
+    } finally {
+      for (const [path, content] of changes.before) {
+        this.#projection.apply(this.#state, path, content);
+      }
+      this.#projection.setHead(this.#state, this.#head);
+    }
+  }
+
+  /** Adds the projected files of `prepared` to `changes`. */
+  async #recordChanges(prepared: PreparedCommit, changes: StateChanges): Promise<void> {
+    const paths = prepared.staged.changed.map(([path]) => path);
+    await this.#readBefore(paths, changes);
+    for (const path of paths) {
+      if (this.#projection.wants(path)) {
+        changes.after.set(path, prepared.contents.get(path) ?? null);
+      }
+    }
+  }
+
+  /** Reads what head holds at each projected path that `changes` does not know yet. */
+  async #readBefore(paths: Iterable<string>, changes: StateChanges): Promise<void> {
+    const unknown = [...paths].filter((path) =>
+      this.#projection.wants(path) && !changes.before.has(path)
+    );
+    const contents = await Promise.all(unknown.map((path) => {
+      const oid = this.#tree.fileOid(path);
+      return oid === null ? null : this.#readTyped(oid, "blob");
+    }));
+    unknown.forEach((path, i) => changes.before.set(path, contents[i] ?? null));
+  }
+
+  /**
+   * Appends the commits of `members` in as few appends as the backend allows
+   * and settles each call once the commits up to its own are durable. After
+   * a lost race or a failed append, returns the calls to decide again: those
+   * whose decision rested on a commit that was not written.
+   */
+  async #write(members: Array<Member<S>>): Promise<{ rest: Array<Waiter<S>>; raced: boolean }> {
+    let start = 0;
+    while (start < members.length && members[start]?.outcome.kind !== "commit") {
+      this.#settle(members[start++] as Member<S>);
+    }
+    while (start < members.length) {
+      const end = this.#chunkEnd(members, start);
+      const chunk = members.slice(start, end);
+      const commits = chunk.flatMap(({ outcome }) =>
+        outcome.kind === "commit" ? [outcome.prepared] : []
+      );
+      const last = commits.at(-1)?.oid ?? "";
+      let appended: boolean;
+      try {
+        appended = await this.#backend.append(
+          commits.flatMap((commit) => commit.objects),
+          this.#head,
+          last,
+        );
+      } catch (error) {
+        for (const member of chunk) {
+          if (member.outcome.kind === "commit") member.waiter.reject(error);
+        }
+        const undecided = chunk.filter((member) => member.outcome.kind !== "commit");
+        return { rest: [...undecided, ...members.slice(end)].map(waiterOf), raced: false };
+      }
+      if (!appended) return { rest: members.slice(start).map(waiterOf), raced: true };
+      for (const member of chunk) {
+        if (member.outcome.kind === "commit") this.#advance(member.outcome.prepared);
+        this.#settle(member);
+      }
+      start = end;
+    }
+    return { rest: [], raced: false };
+  }
+
+  /**
+   * The end of the run of members from `start` (a commit) whose commits fit
+   * in one append; the calls after its last commit that commit nothing go
+   * with it.
+   */
+  #chunkEnd(members: Array<Member<S>>, start: number): number {
+    const objects: EncodedObject[] = [];
+    let end = start;
+    for (; end < members.length; end++) {
+      const outcome = members[end]?.outcome;
+      if (outcome?.kind !== "commit") continue;
+      const more = [...objects, ...outcome.prepared.objects];
+      if (end > start && this.#backend.fits?.(more) === false) break;
+      objects.push(...outcome.prepared.objects);
+    }
+    return end;
+  }
+
+  #settle({ waiter, outcome }: Member<S>): void {
+    if (outcome.kind === "error") waiter.reject(outcome.error);
+    else {
+      const oid = outcome.kind === "commit" ? outcome.prepared.oid : null;
+      waiter.resolve({ oid, result: outcome.result });
     }
   }
 
@@ -293,6 +485,34 @@ export class SignedHistory<S> implements HistoryStore<S> {
     if (object.type !== type) throw new Error(`Cannot read ${type} ${oid}: it is a ${object.type}`);
     return object.body;
   }
+}
+
+/** A transact() call waiting for its commit. */
+interface Waiter<S> {
+  decide: (state: S) => Decision<unknown>;
+  resolve: (value: { oid: string | null; result: unknown }) => void;
+  reject: (error: unknown) => void;
+}
+
+/** What deciding a call gave: a prepared commit, nothing to commit, or an error. */
+type Outcome =
+  | { kind: "commit"; prepared: PreparedCommit; result: unknown }
+  | { kind: "none"; result: unknown }
+  | { kind: "error"; error: unknown };
+
+interface Member<S> {
+  waiter: Waiter<S>;
+  outcome: Outcome;
+}
+
+/** Projected files a group's earlier commits change: their content after, and at head. */
+interface StateChanges {
+  after: Map<string, Uint8Array | null>;
+  before: Map<string, Uint8Array | null>;
+}
+
+function waiterOf<S>(member: Member<S>): Waiter<S> {
+  return member.waiter;
 }
 
 function toCommitInfo(oid: string, commit: ReturnType<typeof parseCommit>): CommitInfo {
