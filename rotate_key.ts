@@ -7,7 +7,8 @@
  * validity one second before the event and starts the new key's at it.
  * Earlier commits stay valid under the old key. The retired private key is
  * deleted. The data directory is `--data-dir`, else AKKOORD_DATA_DIR, else
- * `./data`.
+ * `./data`. With AKKOORD_STORE=kv and no `--data-dir` it only explains the
+ * procedure for a history in Deno KV.
  */
 import { COMMITTER } from "./server.ts";
 import { Buffer } from "node:buffer";
@@ -18,9 +19,27 @@ import { rotateSigningKey } from "./store/disk_store.ts";
 
 const encoder = new TextEncoder();
 
+/** What to do instead when the service's history is in Deno KV (README, "Deno KV"). */
+const KV_ROTATION = [
+  "AKKOORD_STORE is kv: the history is in Deno KV, not in a data directory, so",
+  "rotate-key cannot rotate it in place. Rotate through an exported copy:",
+  "  1. deno task export <copy>/history.git --kv <database>",
+  "  2. put the current AKKOORD_SIGNING_KEY in <copy>/signing_key (mode 0600)",
+  "  3. deno task rotate-key --data-dir <copy>",
+  "  4. deno task import <copy> --kv <database>",
+  "  5. restart every instance with <copy>/signing_key as AKKOORD_SIGNING_KEY",
+  'See "Deno KV" in README.md. A development key that Akkoord generated and kept in',
+  "the database cannot be rotated: set AKKOORD_SIGNING_KEY for a history meant to last.",
+  "",
+].join("\n");
+
 /** Rotates the key of the data directory named by `args` or the environment; resolves the exit code. */
 export async function main(args: string[]): Promise<number> {
   const flag = args.indexOf("--data-dir");
+  if (flag < 0 && Deno.env.get("AKKOORD_STORE") === "kv") {
+    write(Deno.stderr, KV_ROTATION);
+    return 2;
+  }
   const dir = flag >= 0 ? args[flag + 1] : Deno.env.get("AKKOORD_DATA_DIR") ?? "./data";
   if (dir === undefined || args.length !== (flag >= 0 ? 2 : 0)) {
     write(Deno.stderr, "Usage: deno task rotate-key [--data-dir <dir>]\n");

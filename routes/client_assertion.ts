@@ -81,7 +81,7 @@ export async function verifyClientAssertion(
     throw invalidClient("the signature does not match a registered, unrevoked key of the client");
   }
   checkLifetime(verified.payload);
-  rememberJti(verified.payload, clientId, context);
+  await rememberJti(verified.payload, clientId, context);
   return verified.key;
 }
 
@@ -165,13 +165,21 @@ function checkLifetime(payload: JWTPayload): void {
   }
 }
 
-function rememberJti(payload: JWTPayload, clientId: string, context: AssertionContext): void {
+async function rememberJti(
+  payload: JWTPayload,
+  clientId: string,
+  context: AssertionContext,
+): Promise<void> {
   const { jti, exp } = payload;
   if (typeof jti !== "string" || jti === "" || jti.length > MAX_JTI_LENGTH) {
     throw invalidClient(`the jti claim is not a string of 1 to ${MAX_JTI_LENGTH} characters`);
   }
   const expiresAt = ((exp ?? 0) + ASSERTION_LEEWAY_SECONDS) * 1000;
-  const outcome = context.replay.remember(`${clientId} ${jti}`, expiresAt, context.now.getTime());
+  const outcome = await context.replay.remember(
+    `${clientId} ${jti}`,
+    expiresAt,
+    context.now.getTime(),
+  );
   if (outcome === "replayed") {
     throw invalidClient("the client assertion was used before (its jti was seen)");
   }

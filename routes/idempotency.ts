@@ -11,7 +11,24 @@ export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
  * A remembered offer: the request it answered, and the commit it made or,
  * when it changed nothing, the answer it gave.
  */
-interface Entry {
+type Entry = IdempotencyAnswer;
+
+/**
+ * Answers to keyed offers shared by every instance of the service (Deno KV,
+ * store/kv_idempotency_keys.ts), beside the index each instance builds from
+ * the history.
+ */
+export interface SharedIdempotencyKeys {
+  /** The answer first recorded for the key within the window, or null. */
+  find(supplier: string, key: string, now: number): Promise<IdempotencyAnswer | null>;
+  /** Records an answer unless the key answered another request within the window. */
+  remember(supplier: string, key: string, answer: IdempotencyAnswer): Promise<void>;
+  /** Runs `task` while no other instance runs one for the same supplier and key. */
+  exclusive<T>(supplier: string, key: string, task: () => Promise<T>): Promise<T>;
+}
+
+/** An answer as {@link SharedIdempotencyKeys} keeps it; `at` in epoch ms. */
+export interface IdempotencyAnswer {
   requestSha256: string;
   at: number;
   commit?: string;
@@ -29,21 +46,30 @@ const SWEEP_EVERY = 1000;
  * `Idempotency-Key` and `Request-SHA256` trailers of the history: rebuilt on
  * start, kept current by following appended commits. Keys of offers that
  * changed nothing are kept in memory only; a restart forgets them, which is
- * harmless because those offers wrote nothing.
+ * harmless because those offers wrote nothing. With `shared` keys (Deno KV)
+ * every answer is also kept there, so that every instance, and a restarted
+ * one, finds it, and a key is used by one instance at a time.
  */
 export class IdempotencyIndex {
   #entries = new Map<string, Entry>();
   #running = new Map<string, Promise<unknown>>();
+  #writes = new Map<string, Promise<void>>();
   #recorded = 0;
   #store: HistoryStore<State>;
+  #shared: SharedIdempotencyKeys | undefined;
 
-  private constructor(store: HistoryStore<State>) {
+  private constructor(store: HistoryStore<State>, shared: SharedIdempotencyKeys | undefined) {
     this.#store = store;
+    this.#shared = shared;
   }
 
   /** Builds the index from the last day of history and follows new commits. */
-  static async open(store: HistoryStore<State>, now: () => Date): Promise<IdempotencyIndex> {
-    const index = new IdempotencyIndex(store);
+  static async open(
+    store: HistoryStore<State>,
+    now: () => Date,
+    shared?: SharedIdempotencyKeys,
+  ): Promise<IdempotencyIndex> {
+    const index = new IdempotencyIndex(store, shared);
     const since = now().getTime() - IDEMPOTENCY_WINDOW_MS;
     let from = store.head() ?? undefined;
     while (from) {
@@ -86,12 +112,21 @@ export class IdempotencyIndex {
    * Runs `task` once every earlier task for the same supplier and key has
    * finished, so that looking a key up and committing under it cannot
    * interleave with another request using that key. Serialising in memory
-   * is sound because one process owns the data directory (store/data_lock.ts).
+   * is sound because one process owns the data directory (store/data_lock.ts);
+   * with shared keys the task also holds the key across instances, until
+   * the answer it recorded is stored.
    */
   async exclusive<T>(supplier: string, key: string, task: () => Promise<T>): Promise<T> {
     const id = `${supplier} ${key}`;
     const before = this.#running.get(id) ?? Promise.resolve();
-    const run = before.then(task);
+    const shared = this.#shared;
+    const held = shared === undefined ? task : () =>
+      shared.exclusive(supplier, key, async () => {
+        const result = await task();
+        await this.#writes.get(id);
+        return result;
+      });
+    const run = before.then(held);
     const tail = run.catch(() => undefined);
     this.#running.set(id, tail);
     try {
@@ -114,12 +149,22 @@ export class IdempotencyIndex {
     const id = `${supplier} ${key}`;
     const at = answer.at.getTime();
     if (this.#live(id, at)) return;
-    this.#entries.set(id, {
+    const entry: Entry = {
       requestSha256: answer.requestSha256,
       at,
       ...(answer.commit === null ? { result: answer.result } : { commit: answer.commit }),
-    });
+    };
+    this.#entries.set(id, entry);
+    if (this.#shared) this.#share(id, this.#shared.remember(supplier, key, entry));
     if (++this.#recorded % SWEEP_EVERY === 0) this.#sweep(at);
+  }
+
+  // The write is awaited by the exclusive run that recorded it; its error fails that request.
+  #share(id: string, write: Promise<void>): void {
+    this.#writes.set(id, write);
+    void write.catch(() => undefined).finally(() => {
+      if (this.#writes.get(id) === write) this.#writes.delete(id);
+    });
   }
 
   #sweep(now: number): void {
@@ -139,7 +184,8 @@ export class IdempotencyIndex {
     boards: string[],
     now: Date,
   ): Promise<Replay> {
-    const entry = this.#live(`${supplier} ${key}`, now.getTime());
+    const entry = this.#live(`${supplier} ${key}`, now.getTime()) ??
+      await this.#shared?.find(supplier, key, now.getTime());
     if (!entry) return null;
     if (entry.requestSha256 !== requestSha256) return { conflict: true };
     if (entry.result) return { conflict: false, result: entry.result };

@@ -1,8 +1,10 @@
 /**
  * Remembers the `jti` of every client assertion accepted until the assertion
  * expires, so that a captured assertion cannot be used twice (RFC 7523 §3,
- * item 7). Operational state in memory: a restart forgets it, which is safe
- * because assertions live five minutes at most.
+ * item 7). The cache here is operational state in memory: a restart forgets
+ * it, which is safe because assertions live five minutes at most. With
+ * Deno KV, kv_jti_replay_cache.ts keeps it in the database, so that it also
+ * holds across instances.
  */
 
 /** What {@link JtiReplayCache.remember} found. */
@@ -15,9 +17,7 @@ export interface JtiReplayCache {
    * before and has not expired; "full" when the cache holds `maxEntries`
    * unexpired ids, in which case nothing is recorded and the caller must refuse.
    */
-  remember(id: string, expiresAt: number, now: number): JtiOutcome;
-  /** How many ids are held. */
-  size(): number;
+  remember(id: string, expiresAt: number, now: number): JtiOutcome | Promise<JtiOutcome>;
 }
 
 /** The most ids held at once unless configured. */
@@ -27,7 +27,12 @@ export const DEFAULT_MAX_JTI_ENTRIES = 100_000;
  * Creates an empty cache. When it is full it refuses rather than forgets:
  * forgetting an unexpired id would let that assertion be replayed.
  */
-export function createJtiReplayCache(maxEntries = DEFAULT_MAX_JTI_ENTRIES): JtiReplayCache {
+export function createJtiReplayCache(
+  maxEntries = DEFAULT_MAX_JTI_ENTRIES,
+): JtiReplayCache & {
+  remember(id: string, expiresAt: number, now: number): JtiOutcome;
+  size(): number;
+} {
   const seen = new Map<string, number>();
 
   function remember(id: string, expiresAt: number, now: number): JtiOutcome {
@@ -55,5 +60,7 @@ export function createJtiReplayCache(maxEntries = DEFAULT_MAX_JTI_ENTRIES): JtiR
     }
   }
 
-  return { remember, size: () => seen.size };
+  /** How many ids are held. */
+  const size = () => seen.size;
+  return { remember, size };
 }

@@ -74,9 +74,10 @@ export const SECRET_PREFIX = "akk_";
 
 const SECRET_PATTERN = /^akk_[A-Za-z0-9_-]{43}$/;
 const DAY_MS = 24 * 60 * 60 * 1000;
-const USE_RECORD_INTERVAL_MS = 60 * 1000;
-// Expired tokens stay listed for a while so their owner sees why a clone fails.
-const EXPIRED_KEPT_MS = 30 * DAY_MS;
+/** How often at most that a token was used is written. */
+export const USE_RECORD_INTERVAL_MS = 60 * 1000;
+/** How long an expired token stays listed, so that its owner sees why a clone fails. */
+export const EXPIRED_KEPT_MS = 30 * DAY_MS;
 
 const StoredToken = z.object({
   id: z.string().regex(/^[A-Za-z0-9_-]{16}$/),
@@ -114,24 +115,8 @@ export async function openAccessTokens(options: AccessTokensOptions): Promise<Ac
   async function createToken(
     input: NewAccessToken,
   ): Promise<{ token: AccessToken; secret: string }> {
-    const days = checkedDays(input.expiresInDays ?? DEFAULT_TOKEN_DAYS);
-    const label = checkedLabel(input.label);
-    if (input.roles.length === 0) {
-      throw new Error("Cannot create an access token: its owner is neither auditor nor admin");
-    }
-    const secret = SECRET_PREFIX + base64url(crypto.getRandomValues(new Uint8Array(32)));
     const created = now();
-    const token: AccessToken = {
-      id: base64url(crypto.getRandomValues(new Uint8Array(12))),
-      hash: await sha256Hex(secret),
-      ownerSubject: input.owner.subject,
-      ownerName: input.owner.name,
-      organisation: input.owner.organisation,
-      roles: [...new Set(input.roles)],
-      label,
-      createdAt: created.toISOString(),
-      expiresAt: new Date(created.getTime() + days * DAY_MS).toISOString(),
-    };
+    const { token, secret } = await newAccessToken(input, created);
     pruneExpired(tokens, created);
     tokens.set(token.id, token);
     try {
@@ -185,6 +170,39 @@ export async function openAccessTokens(options: AccessTokensOptions): Promise<Ac
   }
 
   return { createToken, verify, recordUse, revoke, list };
+}
+
+/**
+ * A new token for `input`, created at `created`, and its secret; throws a
+ * RangeError for an expiry or label out of bounds.
+ */
+export async function newAccessToken(
+  input: NewAccessToken,
+  created: Date,
+): Promise<{ token: AccessToken; secret: string }> {
+  const days = checkedDays(input.expiresInDays ?? DEFAULT_TOKEN_DAYS);
+  const label = checkedLabel(input.label);
+  if (input.roles.length === 0) {
+    throw new Error("Cannot create an access token: its owner is neither auditor nor admin");
+  }
+  const secret = SECRET_PREFIX + base64url(crypto.getRandomValues(new Uint8Array(32)));
+  const token: AccessToken = {
+    id: base64url(crypto.getRandomValues(new Uint8Array(12))),
+    hash: await sha256Hex(secret),
+    ownerSubject: input.owner.subject,
+    ownerName: input.owner.name,
+    organisation: input.owner.organisation,
+    roles: [...new Set(input.roles)],
+    label,
+    createdAt: created.toISOString(),
+    expiresAt: new Date(created.getTime() + days * DAY_MS).toISOString(),
+  };
+  return { token, secret };
+}
+
+/** Whether `secret` has the form of a token secret (checked before hashing it). */
+export function isTokenSecret(secret: string): boolean {
+  return SECRET_PATTERN.test(secret);
 }
 
 /** The SHA-256 of a token secret as 64 lowercase hex digits. */
@@ -241,12 +259,13 @@ function checkedLabel(label: string): string {
   return trimmed;
 }
 
-function ownedBy(token: AccessToken, owner: AccessTokenOwner): boolean {
+/** Whether `owner` owns `token`. */
+export function ownedBy(token: AccessToken, owner: AccessTokenOwner): boolean {
   return token.ownerSubject === owner.subject && token.organisation === owner.organisation;
 }
 
-// Compares every character so that the time taken does not tell how much of a hash matched.
-function equalHashes(a: string, b: string): boolean {
+/** Compares every character, so that the time taken does not tell how much of a hash matched. */
+export function equalHashes(a: string, b: string): boolean {
   let difference = a.length ^ b.length;
   for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
   return difference === 0;

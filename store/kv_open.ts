@@ -43,7 +43,7 @@ export async function openKvHistory<S>(options: KvHistoryOptions<S>): Promise<Hi
 export async function openDatabase(path: string | null): Promise<Deno.Kv> {
   const slash = path?.lastIndexOf("/") ?? -1;
   if (path !== null && slash > 0 && !/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
-    await Deno.mkdir(path.slice(0, slash), { recursive: true, mode: 0o700 });
+    await createMissingDirectory(path.slice(0, slash));
   }
   try {
     return path === null ? await Deno.openKv() : await Deno.openKv(path);
@@ -51,4 +51,15 @@ export async function openDatabase(path: string | null): Promise<Deno.Kv> {
     const why = error instanceof Error ? error.message : String(error);
     throw new Error(`Cannot open the Deno KV database "${path ?? "(deployment)"}": ${why}`);
   }
+}
+
+// Only a missing directory is created, so that a service allowed to write
+// nothing but the database file and its -wal and -shm files can open it.
+async function createMissingDirectory(dir: string): Promise<void> {
+  try {
+    if ((await Deno.stat(dir)).isDirectory) return;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
 }

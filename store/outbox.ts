@@ -58,10 +58,15 @@ export interface RetryPolicy {
   maxRetryAfterMs: number;
 }
 
-/** Options of {@link openOutbox}. */
-export interface OutboxOptions<S, M extends ComposedMail = ComposedMail> {
+/** Options of {@link openOutbox}: where on disk, and {@link OutboxSettings}. */
+export interface OutboxOptions<S, M extends ComposedMail = ComposedMail>
+  extends OutboxSettings<S, M> {
   /** The folder of the outbox; created when missing. */
   dir: string;
+}
+
+/** What an outbox does, whatever keeps its mails. */
+export interface OutboxSettings<S, M extends ComposedMail = ComposedMail> {
   store: HistoryStore<S>;
   /** The mails one commit causes, composed against the current state. */
   compose: (commit: CommitInfo, state: S) => M[];
@@ -84,6 +89,49 @@ export interface Outbox {
   list(): Promise<OutboxMail[]>;
   /** Stops the timers and waits for a running delivery. */
   close(): Promise<void>;
+}
+
+/** A digest bucket as kept, with whether its digest mail was made. */
+export interface StoredBucket<M extends ComposedMail> extends DigestBucket<M> {
+  closed: boolean;
+}
+
+/**
+ * Where an outbox keeps its mails, its cursor and its digest buckets. Every
+ * mail is kept under its idempotency key and stored only when that key is
+ * new, so storing it twice keeps the first.
+ */
+export interface OutboxStorage<M extends ComposedMail = ComposedMail> {
+  /** Prepares the storage (e.g. creates folders). */
+  open(): Promise<void>;
+  /** The last commit processed, or null before the first. */
+  readCursor(): Promise<string | null>;
+  /**
+   * Stores the mails whose keys are new and, with `cursor`, moves the cursor
+   * from `cursor.from` to `cursor.to` after them (in the same atomic
+   * operation where the backend has one). Resolves with the mails newly
+   * stored, or null, storing nothing, when the cursor is no longer
+   * `cursor.from` (another instance processed the commit).
+   */
+  store(
+    mails: OutboxMail[],
+    cursor?: { from: string | null; to: string },
+  ): Promise<OutboxMail[] | null>;
+  /** Every stored mail, in no particular order. */
+  readMails(): Promise<OutboxMail[]>;
+  /**
+   * Replaces the delivery state of a stored mail whose state is still
+   * `previous`; false, writing nothing, when it changed meanwhile.
+   */
+  updateDelivery(mail: OutboxMail, previous: MailDelivery): Promise<boolean>;
+  /** The bucket of a board and day, or null. */
+  readBucket(board: string, day: string): Promise<StoredBucket<M> | null>;
+  /** Adds a mail to a bucket (created open when missing) unless its key is in it already. */
+  addToBucket(board: string, day: string, mail: M): Promise<void>;
+  /** Marks a bucket as closed: its digest mail was stored. */
+  closeBucket(board: string, day: string): Promise<void>;
+  /** The buckets not closed yet. */
+  openBuckets(): Promise<StoredBucket<M>[]>;
 }
 
 const DEFAULT_RETRY: RetryPolicy = {
@@ -111,17 +159,25 @@ const AMSTERDAM_DAY = new Intl.DateTimeFormat("en-CA", {
 export async function openOutbox<S, M extends ComposedMail>(
   options: OutboxOptions<S, M>,
 ): Promise<Outbox> {
-  const outbox = new MailOutbox(options);
+  return await openOutboxIn(diskOutboxStorage<M>(options.dir), options);
+}
+
+/** Opens an outbox that keeps its mails in `storage`; see {@link openOutbox}. */
+export async function openOutboxIn<S, M extends ComposedMail>(
+  storage: OutboxStorage<M>,
+  settings: OutboxSettings<S, M>,
+): Promise<Outbox> {
+  const outbox = new MailOutbox(storage, settings);
   await outbox.open();
   return outbox;
 }
 
 class MailOutbox<S, M extends ComposedMail> implements Outbox {
-  #options: OutboxOptions<S, M>;
+  #options: OutboxSettings<S, M>;
   #retry: RetryPolicy;
   #now: () => Date;
   #random: () => number;
-  #dir: string;
+  #storage: OutboxStorage<M>;
   #pending = new Map<string, OutboxMail>();
   #running: Promise<void> = Promise.resolve();
   #delivering: Promise<void> | null = null;
@@ -130,16 +186,16 @@ class MailOutbox<S, M extends ComposedMail> implements Outbox {
   #digestTimer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
-  constructor(options: OutboxOptions<S, M>) {
+  constructor(storage: OutboxStorage<M>, options: OutboxSettings<S, M>) {
     this.#options = options;
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#now = options.now ?? (() => new Date());
     this.#random = options.random ?? Math.random;
-    this.#dir = options.dir;
+    this.#storage = storage;
   }
 
   async open(): Promise<void> {
-    await Deno.mkdir(`${this.#dir}/digests`, { recursive: true });
+    await this.#storage.open();
     for (const mail of await this.list()) {
       if (mail.delivery.status === "pending") this.#pending.set(mail.idempotencyKey, mail);
     }
@@ -153,6 +209,9 @@ class MailOutbox<S, M extends ComposedMail> implements Outbox {
   }
 
   catchUp(): Promise<void> {
+    // A closed outbox takes no more commits: mails it stored but could no
+    // longer send would wait for the next restart.
+    if (this.#closed) return Promise.resolve();
     const step = () => this.#processCommits().then(() => this.#closeDigests());
     this.#running = this.#running.then(step, step);
     const done = this.#running;
@@ -174,11 +233,7 @@ class MailOutbox<S, M extends ComposedMail> implements Outbox {
   }
 
   async list(): Promise<OutboxMail[]> {
-    const mails: OutboxMail[] = [];
-    for await (const entry of Deno.readDir(this.#dir)) {
-      if (!entry.isFile || !entry.name.endsWith(".json")) continue;
-      mails.push(withDelivery(JSON.parse(await Deno.readTextFile(`${this.#dir}/${entry.name}`))));
-    }
+    const mails = (await this.#storage.readMails()).map(withDelivery);
     return mails.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
@@ -194,56 +249,58 @@ class MailOutbox<S, M extends ComposedMail> implements Outbox {
     const { store } = this.#options;
     const head = store.head();
     if (head === null) return;
-    const cursorFile = `${this.#dir}/cursor`;
-    const cursor = await readCursor(cursorFile);
-    if (cursor === head) return;
-    for (const commit of await commitsAfter(store, head, cursor)) {
-      for (const mail of this.#options.compose(commit, store.state)) {
-        if (this.#options.digest && mail.board !== undefined) {
-          await this.#addToDigest(mail, mail.board, amsterdamDay(commit.author.at));
-        } else {
-          await this.#enqueue(mail);
+    let cursor = await this.#storage.readCursor();
+    while (cursor !== head) {
+      const commits = await commitsAfter(store, head, cursor);
+      if (commits.length === 0) return;
+      for (const commit of commits) {
+        const mails: OutboxMail[] = [];
+        for (const mail of this.#options.compose(commit, store.state)) {
+          if (this.#options.digest && mail.board !== undefined) {
+            await this.#addToDigest(mail, mail.board, amsterdamDay(commit.author.at));
+          } else {
+            mails.push(this.#stored(mail));
+          }
         }
+        const stored = await this.#storage.store(mails, { from: cursor, to: commit.oid });
+        if (stored === null) break;
+        this.#track(stored);
+        cursor = commit.oid;
       }
-      await writeFileDurably(cursorFile, encoder.encode(`${commit.oid}\n`));
+      cursor = await this.#storage.readCursor();
     }
   }
 
-  async #enqueue(mail: ComposedMail): Promise<void> {
-    const file = this.#mailFile(mail.idempotencyKey);
-    if (await exists(file)) return;
+  #stored(mail: ComposedMail): OutboxMail {
     const delivery: MailDelivery = this.#options.sender
       ? { status: "pending", attempts: 0, nextAttemptAt: this.#now().toISOString() }
       : { status: "local", attempts: 0 };
-    const stored: OutboxMail = { ...mail, createdAt: this.#now().toISOString(), delivery };
-    await writeJson(file, stored);
-    if (delivery.status === "pending") this.#pending.set(stored.idempotencyKey, stored);
+    return { ...mail, createdAt: this.#now().toISOString(), delivery };
+  }
+
+  #track(stored: OutboxMail[]): void {
+    for (const mail of stored) {
+      if (mail.delivery.status === "pending") this.#pending.set(mail.idempotencyKey, mail);
+    }
   }
 
   async #addToDigest(mail: M, board: string, commitDay: string): Promise<void> {
-    let bucket = await readBucket<M>(this.#bucketFile(board, commitDay));
-    if (bucket?.closed) {
-      const today = amsterdamDay(this.#now());
-      bucket = await readBucket<M>(this.#bucketFile(board, today)) ??
-        { board, day: today, mails: [], closed: false };
+    let day = commitDay;
+    if ((await this.#storage.readBucket(board, commitDay))?.closed) {
+      day = amsterdamDay(this.#now());
     }
-    bucket ??= { board, day: commitDay, mails: [], closed: false };
-    if (bucket.mails.some((item) => item.idempotencyKey === mail.idempotencyKey)) return;
-    bucket.mails.push(mail);
-    await writeJson(this.#bucketFile(board, bucket.day), bucket);
+    await this.#storage.addToBucket(board, day, mail);
   }
 
   async #closeDigests(): Promise<void> {
     const compose = this.#options.digest;
     if (!compose) return;
     const today = amsterdamDay(this.#now());
-    for await (const entry of Deno.readDir(`${this.#dir}/digests`)) {
-      if (!entry.isFile || !entry.name.endsWith(".json")) continue;
-      const file = `${this.#dir}/digests/${entry.name}`;
-      const bucket = await readBucket<M>(file);
-      if (!bucket || bucket.closed || bucket.day >= today || bucket.mails.length === 0) continue;
-      await this.#enqueue(compose({ board: bucket.board, day: bucket.day, mails: bucket.mails }));
-      await writeJson(file, { ...bucket, closed: true });
+    for (const bucket of await this.#storage.openBuckets()) {
+      if (bucket.day >= today || bucket.mails.length === 0) continue;
+      const digest = compose({ board: bucket.board, day: bucket.day, mails: bucket.mails });
+      this.#track(await this.#storage.store([this.#stored(digest)]) ?? []);
+      await this.#storage.closeBucket(bucket.board, bucket.day);
     }
   }
 
@@ -266,8 +323,10 @@ class MailOutbox<S, M extends ComposedMail> implements Outbox {
       : { status: "permanent", reason: `"${mail.to}" is not one valid e-mail address` };
     const delivery = this.#next(outcome, attempts);
     const updated: OutboxMail = { ...mail, delivery };
-    await writeJson(this.#mailFile(mail.idempotencyKey), updated);
-    if (delivery.status === "pending") this.#pending.set(mail.idempotencyKey, updated);
+    // Another instance that tried this mail meanwhile owns its state now; the
+    // provider's idempotency key keeps the mail from going out twice.
+    const saved = await this.#storage.updateDelivery(updated, mail.delivery);
+    if (saved && delivery.status === "pending") this.#pending.set(mail.idempotencyKey, updated);
     else this.#pending.delete(mail.idempotencyKey);
   }
 
@@ -332,18 +391,6 @@ class MailOutbox<S, M extends ComposedMail> implements Outbox {
     Deno.unrefTimer(timer);
     this.#timer = timer;
   }
-
-  #mailFile(idempotencyKey: string): string {
-    return `${this.#dir}/mail-${digest(idempotencyKey)}.json`;
-  }
-
-  #bucketFile(board: string, day: string): string {
-    return `${this.#dir}/digests/${digest(board)}-${day}.json`;
-  }
-}
-
-interface StoredBucket<M extends ComposedMail> extends DigestBucket<M> {
-  closed: boolean;
 }
 
 /** The Europe/Amsterdam calendar day of `at`, as `YYYY-MM-DD`. */
@@ -373,6 +420,68 @@ async function commitsAfter<S>(
     from = page.length === 200 ? page[199]!.parents[0] : undefined;
   }
   return newestFirst.reverse();
+}
+
+/**
+ * The outbox in a folder: one JSON file per mail named by its idempotency
+ * key, the cursor in `cursor`, one file per digest bucket in `digests/`.
+ * Every file is replaced durably; the mails of a commit are written before
+ * the cursor moves past it.
+ */
+export function diskOutboxStorage<M extends ComposedMail>(dir: string): OutboxStorage<M> {
+  const mailFile = (key: string) => `${dir}/mail-${digest(key)}.json`;
+  const bucketFile = (board: string, day: string) => `${dir}/digests/${digest(board)}-${day}.json`;
+  const cursorFile = `${dir}/cursor`;
+  return {
+    async open() {
+      await Deno.mkdir(`${dir}/digests`, { recursive: true });
+    },
+    readCursor: () => readCursor(cursorFile),
+    async store(mails, cursor) {
+      if (cursor && await readCursor(cursorFile) !== cursor.from) return null;
+      const stored: OutboxMail[] = [];
+      for (const mail of mails) {
+        if (await exists(mailFile(mail.idempotencyKey))) continue;
+        await writeJson(mailFile(mail.idempotencyKey), mail);
+        stored.push(mail);
+      }
+      if (cursor) await writeFileDurably(cursorFile, encoder.encode(`${cursor.to}\n`));
+      return stored;
+    },
+    async readMails() {
+      const mails: OutboxMail[] = [];
+      for await (const entry of Deno.readDir(dir)) {
+        if (!entry.isFile || !entry.name.endsWith(".json")) continue;
+        mails.push(JSON.parse(await Deno.readTextFile(`${dir}/${entry.name}`)));
+      }
+      return mails;
+    },
+    async updateDelivery(mail) {
+      await writeJson(mailFile(mail.idempotencyKey), mail);
+      return true;
+    },
+    readBucket: (board, day) => readBucket<M>(bucketFile(board, day)),
+    async addToBucket(board, day, mail) {
+      const bucket = await readBucket<M>(bucketFile(board, day)) ??
+        { board, day, mails: [], closed: false };
+      if (bucket.mails.some((item) => item.idempotencyKey === mail.idempotencyKey)) return;
+      bucket.mails.push(mail);
+      await writeJson(bucketFile(board, day), bucket);
+    },
+    async closeBucket(board, day) {
+      const bucket = await readBucket<M>(bucketFile(board, day));
+      if (bucket) await writeJson(bucketFile(board, day), { ...bucket, closed: true });
+    },
+    async openBuckets() {
+      const buckets: StoredBucket<M>[] = [];
+      for await (const entry of Deno.readDir(`${dir}/digests`)) {
+        if (!entry.isFile || !entry.name.endsWith(".json")) continue;
+        const bucket = await readBucket<M>(`${dir}/digests/${entry.name}`);
+        if (bucket && !bucket.closed) buckets.push(bucket);
+      }
+      return buckets;
+    },
+  };
 }
 
 async function readCursor(file: string): Promise<string | null> {
@@ -407,6 +516,7 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-function digest(text: string): string {
+/** A short SHA-256 of `text`, naming a mail or bucket by its key. */
+export function digest(text: string): string {
   return createHash("sha256").update(text).digest("hex").slice(0, 32);
 }

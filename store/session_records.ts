@@ -70,7 +70,8 @@ export interface SessionRecordsOptions<P extends SessionOwner> {
   onWriteError?: (error: Error) => void;
 }
 
-const SEEN_INTERVAL_MS = 60 * 1000;
+/** How often at most that a session was seen is written. */
+export const SEEN_INTERVAL_MS = 60 * 1000;
 
 const StoredRecord = z.object({
   idHash: z.string().regex(/^[0-9a-f]{64}$/),
@@ -248,13 +249,23 @@ async function readRecords<P extends SessionOwner>(
     );
   }
   return file.data.sessions.flatMap((value) => {
-    const record = StoredRecord.safeParse(value);
-    const principal = record.success ? parsePrincipal(record.data.principal) : null;
-    return record.success && principal !== null ? [{ ...record.data, principal }] : [];
+    const record = parseSessionRecord(value, parsePrincipal);
+    return record === null ? [] : [record];
   });
 }
 
-function isLive(record: SessionRecord<SessionOwner>, at: number): boolean {
+/** A stored session record checked, or null when it or its principal is not valid. */
+export function parseSessionRecord<P extends SessionOwner>(
+  value: unknown,
+  parsePrincipal: (value: unknown) => P | null,
+): SessionRecord<P> | null {
+  const record = StoredRecord.safeParse(value);
+  const principal = record.success ? parsePrincipal(record.data.principal) : null;
+  return record.success && principal !== null ? { ...record.data, principal } : null;
+}
+
+/** Whether a session is live at `at`: before its absolute end and not idle too long. */
+export function isLive(record: SessionRecord<SessionOwner>, at: number): boolean {
   return at < record.expiresAt && at < record.lastSeenAt + record.idleTimeoutMs;
 }
 
@@ -269,7 +280,8 @@ function ownedBy(record: SessionRecord<SessionOwner>, owner: SessionOwner): bool
     record.principal.organisation === owner.organisation;
 }
 
-function randomId(): string {
+/** A new session id: 256 random bits, base64url. */
+export function randomId(): string {
   let binary = "";
   for (const byte of crypto.getRandomValues(new Uint8Array(32))) {
     binary += String.fromCharCode(byte);

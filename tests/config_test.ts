@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { ConfigError, readConfig } from "../config.ts";
+import { onlyOn, withTestStore } from "./helpers/test_store.ts";
 
 Deno.test("embedded defaults: development, ./data, port 8000, development login and demo data on", () => {
   const config = readConfig({});
@@ -58,12 +59,46 @@ Deno.test("production mode refuses the development login, demo data and missing 
   assert.deepEqual(operated.operators, { admin: ["01234567", "07654321"], auditor: ["00000001"] });
 });
 
+Deno.test("with Deno KV, production needs the signing key; development keeps its own in KV", () => {
+  const production = {
+    AKKOORD_MODE: "production",
+    AKKOORD_PUBLIC_URL: "https://akkoord.example",
+    AKKOORD_OIDC_ISSUER: "https://broker.example",
+    AKKOORD_SESSION_SECRET: "s".repeat(32),
+    AKKOORD_STORE: "kv",
+  };
+  assert.throws(
+    () => readConfig(production),
+    (error: Error) =>
+      error instanceof ConfigError &&
+      /AKKOORD_SIGNING_KEY .* is required in production/.test(error.message),
+  );
+  assert.throws(
+    () =>
+      readConfig({ ...production, AKKOORD_SESSION_SECRET: undefined, AKKOORD_SIGNING_KEY: "k" }),
+    /AKKOORD_SESSION_SECRET/,
+  );
+  const keyed = readConfig({ ...production, AKKOORD_SIGNING_KEY: "k" }).store;
+  assert.ok(keyed.kind === "kv" && keyed.signingKey === "k");
+  const development = readConfig({ AKKOORD_STORE: "kv", AKKOORD_DATA_DIR: "/srv/a" });
+  assert.deepEqual(development.store, {
+    kind: "kv",
+    kvPath: "/srv/a/history.kv",
+    signingKey: null,
+  });
+  assert.equal(development.sessionSecret, null, "kept in the KV database, made on first start");
+});
+
 Deno.test("the service refuses to start on a bad variable and says which", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const output = await new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname],
-      env: { AKKOORD_DATA_DIR: dir, AKKOORD_PORT: "not-a-port", NO_COLOR: "1" },
+      env: await withTestStore(dir, {
+        AKKOORD_DATA_DIR: dir,
+        AKKOORD_PORT: "not-a-port",
+        NO_COLOR: "1",
+      }),
       stdout: "piped",
       stderr: "piped",
     }).output();
@@ -74,24 +109,28 @@ Deno.test("the service refuses to start on a bad variable and says which", async
   }
 });
 
-Deno.test("a second process on the same data directory is refused with a clear message", async () => {
-  const dir = await Deno.makeTempDir();
-  const { startTestService } = await import("./helpers/service.ts");
-  const first = await startTestService({}, dir);
-  try {
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname],
-      env: { AKKOORD_DATA_DIR: dir, AKKOORD_PORT: "0", NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(output.code, 1);
-    assert.match(
-      new TextDecoder().decode(output.stderr),
-      /Akkoord cannot start: .*(in use|another process|locked)/i,
-    );
-  } finally {
-    await first.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+// The disk store locks its data directory; a KV history is shared by several processes by design.
+Deno.test(
+  onlyOn("disk", "a second process on the same data directory is refused with a clear message"),
+  async () => {
+    const dir = await Deno.makeTempDir();
+    const { startTestService } = await import("./helpers/service.ts");
+    const first = await startTestService({}, dir);
+    try {
+      const output = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname],
+        env: { AKKOORD_DATA_DIR: dir, AKKOORD_PORT: "0", NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(output.code, 1);
+      assert.match(
+        new TextDecoder().decode(output.stderr),
+        /Akkoord cannot start: .*(in use|another process|locked)/i,
+      );
+    } finally {
+      await first.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
