@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import { DomainError } from "./errors.ts";
+import { hiddenCharacterProblem } from "./plain_text.ts";
 import type { Privacybijsluiter } from "./privacybijsluiter.ts";
 
 /** The file name of the agreement text inside a version directory. */
@@ -43,11 +45,14 @@ export function canonicalTitle(title: string): string {
 /**
  * Builds the files of one version with their Git tree oid and content hash.
  * The title is part of the content, so the hash a signatory confirms covers
- * everything the confirmation page shows.
+ * everything the confirmation page shows. A text or privacybijsluiter with a
+ * direction control or an invisible character is refused (`invalid_input`):
+ * a reviewer would see something other than what is signed.
  */
 export function versionContent(
   input: { title: string; text: string; products: Privacybijsluiter[] },
 ): VersionContent {
+  requireShownAsStored(input);
   const files = new Map<string, Uint8Array>();
   files.set(AGREEMENT_FILE, encoder.encode(canonicalText(input.text)));
   files.set(TITLE_FILE, encoder.encode(canonicalTitle(input.title)));
@@ -58,6 +63,29 @@ export function versionContent(
     );
   }
   return { files, oid: treeOid(files), contentSha256: contentSha256(files) };
+}
+
+/**
+ * Refuses an agreement text or privacybijsluiter holding a character that
+ * would make a reader see something other than what is stored (see
+ * `findHiddenCharacter`); the error names the line or product and the code point.
+ */
+export function requireShownAsStored(
+  input: { text: string; products: Privacybijsluiter[] },
+): void {
+  const inText = hiddenCharacterProblem(canonicalText(input.text));
+  if (inText !== null) {
+    throw new DomainError("invalid_input", `Cannot accept the agreement text: ${inText}`);
+  }
+  for (const product of input.products) {
+    const inProduct = hiddenCharacterProblem(canonicalProduct(product));
+    if (inProduct !== null) {
+      throw new DomainError(
+        "invalid_input",
+        `Cannot accept the privacybijsluiter of product "${product.product.id}": ${inProduct}`,
+      );
+    }
+  }
 }
 
 /**

@@ -9,6 +9,7 @@ export type DomainErrorCode =
   | "terms_not_accepted"
   | "reason_required"
   | "duplicate"
+  | "limit_reached"
   | "invalid_input";
 
 /** A refusal by the domain, with a stable code and a message naming the values. */
@@ -23,7 +24,7 @@ export class DomainError extends Error {
 }
 
 /** The HTTP status of each domain error code. */
-export const DOMAIN_ERROR_STATUS: Record<DomainErrorCode, 400 | 403 | 404 | 409 | 422> = {
+export const DOMAIN_ERROR_STATUS: Record<DomainErrorCode, 400 | 403 | 404 | 409 | 422 | 429> = {
   not_found: 404,
   forbidden: 403,
   invalid_transition: 409,
@@ -33,5 +34,6 @@ export const DOMAIN_ERROR_STATUS: Record<DomainErrorCode, 400 | 403 | 404 | 409 
   terms_not_accepted: 409,
   reason_required: 422,
   duplicate: 409,
+  limit_reached: 429,
   invalid_input: 422,
 };

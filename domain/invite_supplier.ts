@@ -16,6 +16,17 @@ export const MESSAGE_MAX_LENGTH = 4000;
 /** The longest mail address (RFC 5321's path limit less its brackets). */
 export const MAIL_ADDRESS_MAX_LENGTH = 254;
 
+/** How many invitations a board may send, so that the service is no way to send mass mail. */
+export interface InvitationLimits {
+  /** Invitations per board per Europe/Amsterdam calendar day. */
+  perDay: number;
+  /** Days before a board may invite the same address again. */
+  sameAddressDays: number;
+}
+
+/** The limits when the configuration names none. */
+export const DEFAULT_INVITATION_LIMITS: InvitationLimits = { perDay: 10, sameAddressDays: 7 };
+
 /** A board person invites a supplier that is not on Akkoord yet. */
 export interface InviteSupplierCommand {
   principal: Principal;
@@ -24,7 +35,22 @@ export interface InviteSupplierCommand {
   email: string;
   message: string;
   at: Date;
+  /** {@link DEFAULT_INVITATION_LIMITS} when left out. */
+  limits?: InvitationLimits;
 }
+
+/** Why an invitation would exceed a limit: the address was invited lately, or the day is full. */
+export type InvitationLimitReached =
+  | { kind: "same_address"; earlier: Invitation; againFrom: string }
+  | { kind: "per_day"; perDay: number };
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const AMSTERDAM_DATE = new Intl.DateTimeFormat("en-CA", {
+  timeZone: "Europe/Amsterdam",
+  year: "numeric",
+  month: "2-digit",
+  day: "2-digit",
+});
 
 // Any control character, and the Unicode line and paragraph separators: none
 // may reach a line of a mail header or a commit subject.
@@ -67,7 +93,9 @@ export function defaultInvitationMessage(board: Board, senderName: string): stri
 /**
  * Records a board's invitation to a supplier as an event commit; the outbox
  * mails it to the supplier's address. Submitting the same invitation twice in
- * one second records it once.
+ * one second records it once. The limits are counted from the invitations in
+ * the history, so they hold across restarts and processes; exceeding one
+ * throws `limit_reached`.
  */
 export function inviteSupplier(
   state: State,
@@ -80,6 +108,7 @@ export function inviteSupplier(
   const id = invitationId(board.id, fields.email, at, command.principal.subject);
   const existing = state.invitations.get(`${board.id}/${id}`);
   if (existing !== undefined) return { commit: null, result: existing };
+  requireWithinLimits(state, board, fields.email, command);
   // The table allowed it, so the person holds one of the two board mandates.
   const mandate = command.principal.mandates.includes("beoordelen") ? "beoordelen" : "ondertekenen";
   const actor = actorRecord(command.principal, mandate);
@@ -132,6 +161,63 @@ function checkedFields(
     );
   }
   return { supplierName, email, message };
+}
+
+/**
+ * Whether one more invitation from `board` to `email` at `at` would exceed a
+ * limit: the same address within `sameAddressDays` days (by the clock), or
+ * `perDay` invitations of the board on the same Europe/Amsterdam day. Null
+ * when it would not.
+ */
+export function invitationLimitReached(
+  state: State,
+  invitation: { board: BoardId; email: string; at: Date },
+  limits: InvitationLimits = DEFAULT_INVITATION_LIMITS,
+): InvitationLimitReached | null {
+  const sent = [...state.invitations.values()].filter((item) => item.board === invitation.board);
+  const address = invitation.email.toLowerCase();
+  const since = invitation.at.getTime() - limits.sameAddressDays * DAY_MS;
+  const earlier = sent
+    .filter((item) => item.email.toLowerCase() === address && Date.parse(item.at) > since)
+    .sort((a, b) => b.at.localeCompare(a.at))[0];
+  if (earlier !== undefined) {
+    const againFrom = isoSeconds(
+      new Date(Date.parse(earlier.at) + limits.sameAddressDays * DAY_MS),
+    );
+    return { kind: "same_address", earlier, againFrom };
+  }
+  const today = amsterdamDate(invitation.at);
+  const sentToday = sent.filter((item) => amsterdamDate(new Date(item.at)) === today).length;
+  return sentToday >= limits.perDay ? { kind: "per_day", perDay: limits.perDay } : null;
+}
+
+function requireWithinLimits(
+  state: State,
+  board: Board,
+  email: string,
+  command: InviteSupplierCommand,
+): void {
+  const reached = invitationLimitReached(
+    state,
+    { board: board.id, email, at: command.at },
+    command.limits,
+  );
+  if (reached?.kind === "same_address") {
+    throw new DomainError(
+      "limit_reached",
+      `Cannot invite "${email}" for ${board.name}: the board invited this address at ${reached.earlier.at}; it may again from ${reached.againFrom}`,
+    );
+  }
+  if (reached?.kind === "per_day") {
+    throw new DomainError(
+      "limit_reached",
+      `Cannot invite "${email}" for ${board.name}: the board sent ${reached.perDay} invitations today (Europe/Amsterdam), the most per day`,
+    );
+  }
+}
+
+function amsterdamDate(at: Date): string {
+  return AMSTERDAM_DATE.format(at);
 }
 
 function requireNewSupplier(state: State, email: string): void {

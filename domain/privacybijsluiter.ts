@@ -1,7 +1,10 @@
 import { z } from "zod";
 import { KvkNumber, ProductId } from "./ids.ts";
+import { refuseHiddenCharacters } from "./plain_text.ts";
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+// Every free text of a privacybijsluiter is shown to reviewers as it is
+// stored, so direction controls and invisible characters are refused.
+const text = (max: number) => z.string().trim().min(1).max(max).superRefine(refuseHiddenCharacters);
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a date is written YYYY-MM-DD");
 
 /** Categories of data subjects a product processes data of. */

@@ -148,6 +148,7 @@ function invitationMails(commit: CommitInfo, state: State, baseUrl: string): Mai
             } stuurde dit bericht namens ${boardName} via Akkoord, de dienst waarin leveranciers en schoolbesturen verwerkersovereenkomsten afsluiten. Meer weten of aanmelden als leverancier:`,
           ],
           link: `${baseUrl}/`,
+          linkText: "Over Akkoord",
         },
       ],
     }),

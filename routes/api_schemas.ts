@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { BoardId, Oid, Sha256 } from "../domain/ids.ts";
-import { hasVisibleContent, plainText } from "../domain/plain_text.ts";
+import { hasVisibleContent, plainText, refuseHiddenCharacters } from "../domain/plain_text.ts";
 import { Privacybijsluiter } from "../domain/privacybijsluiter.ts";
 
 /** Limits of the supplier API, as stated in the README. */
@@ -23,7 +23,8 @@ export const OfferBody = z.strictObject({
   ),
   text: z.string().min(1).max(API_LIMITS.textCharacters).refine(hasVisibleContent, {
     message: "An agreement text needs visible characters",
-  }),
+    abort: true,
+  }).superRefine(refuseHiddenCharacters),
   products: z.array(Privacybijsluiter).min(1).max(API_LIMITS.products),
 });
 export type OfferBody = z.infer<typeof OfferBody>;

@@ -12,6 +12,7 @@ const TITLES: Record<DomainError["code"], string> = {
   terms_not_accepted: "The board has not accepted the terms of use",
   reason_required: "A reason is required",
   duplicate: "Already done",
+  limit_reached: "A limit was reached",
   invalid_input: "The request is not valid",
 };
 

@@ -4,8 +4,11 @@ import { z } from "zod";
 import { boardTarget } from "../domain/authorisation.ts";
 import { DomainError } from "../domain/errors.ts";
 import {
+  DEFAULT_INVITATION_LIMITS,
   defaultInvitationMessage,
   hasControlCharacters,
+  invitationLimitReached,
+  type InvitationLimits,
   inviteSupplier,
   isMailAddress,
   isSingleLine,
@@ -15,11 +18,13 @@ import {
   SUPPLIER_NAME_MAX_LENGTH,
 } from "../domain/invite_supplier.ts";
 import { hasVisibleContent, plainText } from "../domain/plain_text.ts";
-import type { Board } from "../domain/state.ts";
+import type { Board, Invitation } from "../domain/state.ts";
+import { formatDate, formatDateTime } from "../views/format.ts";
 import {
   type InvitationValues,
   InviteSupplierPage,
   type InviteSupplierPageProps,
+  type SentInvitation,
 } from "../views/invite_supplier_page.ts";
 import { renderPage } from "../views/render.ts";
 import { authorisedSession } from "./authorised.ts";
@@ -53,20 +58,34 @@ const InviteForm = z.object({
   ),
 });
 
+/** Settings of {@link createInviteUi}. */
+export interface InviteUiOptions {
+  services: Services;
+  sessions: Sessions;
+  /** Invitations a board may send per Europe/Amsterdam day; 10 when left out. */
+  perDay?: number;
+}
+
 /**
  * "Ask your supplier": GET `/boards/:board/invite` shows the form with a
  * ready-made message, POST records the invitation as an event commit, which
- * the outbox mails to the supplier. Only the board's reviewers and signatories.
+ * the outbox mails to the supplier. Only the board's reviewers and signatories,
+ * within the limits of {@link InvitationLimits}. After sending, the page
+ * confirms the recorded invitation named by `?verstuurd=<invitation id>`.
  */
-export function createInviteUi(options: { services: Services; sessions: Sessions }): Hono {
+export function createInviteUi(options: InviteUiOptions): Hono {
   const { services, sessions } = options;
   const { store, now } = services;
+  const limits: InvitationLimits = {
+    ...DEFAULT_INVITATION_LIMITS,
+    ...(options.perDay ? { perDay: options.perDay } : {}),
+  };
   const ui = new Hono();
 
   ui.get("/boards/:board/invite", async (c) => {
     const { session, board } = await allowed(c);
-    const sent = c.req.query("verstuurd");
-    return respond(c, pageProps(session, board, sent ? { sent } : {}));
+    const sent = store.state.invitations.get(`${board.id}/${c.req.query("verstuurd") ?? ""}`);
+    return respond(c, pageProps(session, board, sent ? { sent: sentInvitation(sent) } : {}));
   });
 
   ui.post("/boards/:board/invite", async (c) => {
@@ -85,22 +104,51 @@ export function createInviteUi(options: { services: Services; sessions: Sessions
         422,
       );
     }
+    const at = now();
+    let invitation: Invitation;
     try {
-      await store.transact((state) =>
+      ({ result: invitation } = await store.transact((state) =>
         inviteSupplier(state, {
           principal: session.principal,
           board: board.id,
           ...form.data,
-          at: now(),
+          at,
+          limits,
         })
-      );
+      ));
     } catch (error) {
+      if (error instanceof DomainError && error.code === "limit_reached") {
+        const refusal = limitMessage(board, form.data.email, at);
+        return respond(c, pageProps(session, board, { ...refusal, values }), 429);
+      }
       const errors = fieldErrorOf(error);
       return respond(c, pageProps(session, board, { errors, values }), 422);
     }
-    const sent = encodeURIComponent(form.data.supplierName);
-    return c.redirect(`/boards/${board.id}/invite?verstuurd=${sent}`, 303);
+    return c.redirect(`/boards/${board.id}/invite?verstuurd=${invitation.id}`, 303);
   });
+
+  function limitMessage(
+    board: Board,
+    email: string,
+    at: Date,
+  ): Pick<InviteSupplierPageProps, "errors" | "limitReached"> {
+    const reached = invitationLimitReached(store.state, { board: board.id, email, at }, limits);
+    if (reached?.kind === "same_address") {
+      return {
+        errors: {
+          email: `Uw bestuur nodigde dit adres op ${
+            formatDate(reached.earlier.at)
+          } al uit. Een adres krijgt hoogstens één uitnodiging per ${limits.sameAddressDays} dagen; u kunt het vanaf ${
+            formatDateTime(reached.againFrom)
+          } opnieuw uitnodigen.`,
+        },
+      };
+    }
+    return {
+      limitReached:
+        `Uw bestuur heeft vandaag al ${limits.perDay} uitnodigingen verstuurd, het hoogste aantal per dag. Probeer het morgen opnieuw.`,
+    };
+  }
 
   async function allowed(c: Context): Promise<{ session: Session; board: Board }> {
     const board = store.state.boards.get(c.req.param("board") ?? "");
@@ -119,12 +167,7 @@ export function createInviteUi(options: { services: Services; sessions: Sessions
     const invitations = [...store.state.invitations.values()]
       .filter((invitation) => invitation.board === board.id)
       .sort((a, b) => b.at.localeCompare(a.at))
-      .map((invitation) => ({
-        supplierName: invitation.supplierName,
-        email: invitation.email,
-        at: invitation.at,
-        by: invitation.actor.name,
-      }));
+      .map(sentInvitation);
     return {
       board,
       user: pageUser(store.state, session.principal),
@@ -162,7 +205,20 @@ function fieldErrorOf(error: unknown): Record<string, string> {
   }
 }
 
-function respond(c: Context, props: InviteSupplierPageProps, status: 200 | 422 = 200): Response {
+function sentInvitation(invitation: Invitation): SentInvitation {
+  return {
+    supplierName: invitation.supplierName,
+    email: invitation.email,
+    at: invitation.at,
+    by: invitation.actor.name,
+  };
+}
+
+function respond(
+  c: Context,
+  props: InviteSupplierPageProps,
+  status: 200 | 422 | 429 = 200,
+): Response {
   c.header("Cache-Control", "no-store");
   return c.html(renderPage(InviteSupplierPage(props)), status);
 }

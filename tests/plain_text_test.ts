@@ -14,6 +14,7 @@ import {
 } from "./helpers/board_flow.ts";
 import { git } from "./helpers/git.ts";
 import { Browser, sampleOffer } from "./helpers/service.ts";
+import { historyGitDir } from "./helpers/test_store.ts";
 
 const RLO = "\u202E";
 const ZERO_WIDTH_SPACE = "\u200B";
@@ -112,7 +113,7 @@ Deno.test("an API key label is stored and shown without direction controls", () 
     const stored = JSON.parse(
       await git([
         "--git-dir",
-        `${service.dir}/history.git`,
+        await historyGitDir(service.dir),
         "show",
         `main:${apiKeyPath(SUPPLIER, thumbprint!)}`,
       ]),

@@ -3,7 +3,7 @@ import { html } from "./html.ts";
 import { Layout, type PageUser } from "./layout.ts";
 
 /** The HTTP statuses the UI shows a page for. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 422 | 500;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 422 | 500;
 
 /** Props of {@link ErrorPage}. */
 export interface ErrorPageProps {
@@ -42,6 +42,11 @@ export const ERROR_EXPLANATIONS: Record<ErrorStatus, Explanation> = {
     title: "Dit kan nu niet meer",
     text:
       "De overeenkomst is intussen veranderd, bijvoorbeeld doordat iemand anders haar al heeft beoordeeld of de leverancier een nieuwe versie aanbood. Bekijk de actuele stand en probeer het opnieuw.",
+  },
+  413: {
+    title: "Wat u verstuurde is te groot",
+    text:
+      "Het formulier bevatte meer gegevens dan Akkoord in één keer aanneemt en is daarom niet verwerkt. Ga terug en verstuur minder, bijvoorbeeld kleinere bestanden.",
   },
   422: {
     title: "Dat klopt niet helemaal",

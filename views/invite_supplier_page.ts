@@ -36,8 +36,10 @@ export interface InviteSupplierPageProps {
   limits: { supplierName: number; email: number; message: number };
   /** Form errors by field name: `supplierName`, `email`, `message`. */
   errors?: Record<string, string>;
-  /** The supplier just invited. */
-  sent?: string;
+  /** Why no invitation can be sent now: the board's limit per day is reached. */
+  limitReached?: string;
+  /** The invitation just recorded. */
+  sent?: SentInvitation;
   invitations: SentInvitation[];
 }
 
@@ -55,8 +57,9 @@ export function InviteSupplierPage(props: InviteSupplierPageProps): VNode {
         dan om haar via Akkoord aan te bieden.
       </p>
       ${props.sent
-        ? html`<${DoneNotice} message=${`De uitnodiging aan ${props.sent} is verstuurd.`} />`
+        ? html`<${DoneNotice} message=${`De uitnodiging aan ${props.sent.supplierName} (${props.sent.email}) is verstuurd.`} />`
         : null}
+      ${props.limitReached ? html`<${LimitNotice} message=${props.limitReached} />` : null}
       <${ErrorSummary} title="De uitnodiging is niet verstuurd." errors=${props.errors} />
       <${InviteForm} ...${props} />
       <${SentList} invitations=${props.invitations} />
@@ -135,6 +138,19 @@ function InviteForm(props: InviteSupplierPageProps): VNode {
               Uitnodiging versturen
             </button>
             </form>
+  `;
+}
+
+function LimitNotice(props: { message: string }): VNode {
+  return html`
+    <div class="utrecht-alert utrecht-alert--error akkoord-alert" role="alert">
+      <div class="utrecht-alert__content">
+        <div class="utrecht-alert__message">
+          <p class="utrecht-paragraph"><strong>De uitnodiging is niet verstuurd.</strong></p>
+          <p class="utrecht-paragraph">${props.message}</p>
+        </div>
+      </div>
+    </div>
   `;
 }
 
