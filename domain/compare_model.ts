@@ -43,12 +43,20 @@ export interface ModelDeviation {
   model: ModelArticleRef[];
 }
 
-/** Whether the text covers one obligation of GDPR art. 28(3), and where. */
+/**
+ * Where the text mentions one obligation of GDPR art. 28(3): the articles
+ * that contain its cue words. A pointer for the reviewer, not a judgement:
+ * an article that says the opposite of the obligation mentions it too.
+ */
 export interface ObligationCoverage {
   point: ObligationPoint;
   summary: string;
+  /**
+   * Some article contains the obligation's cue words (the name is kept for
+   * the API's sake; it does not mean the text meets the obligation).
+   */
   covered: boolean;
-  /** The headings of the articles that cover it ("" for a text without headings). */
+  /** The headings of the articles that mention it ("" for a text without headings). */
   foundIn: string[];
 }
 
@@ -62,7 +70,7 @@ export interface ModelComparison {
   /** Headings of articles that correspond to no model article. */
   extra: string[];
   obligations: ObligationCoverage[];
-  /** The points of art. 28(3) no article covers. */
+  /** The points of art. 28(3) no article mentions (no article has their cue words). */
   uncovered: ObligationPoint[];
 }
 
@@ -105,7 +113,7 @@ const HEADING = /^(#{1,6})[ \t]+(.*)$/;
  * Holds an agreement text against the model's structure: maps each article
  * to model articles by its heading (or, failing that, by its content), and
  * lists missing and extra articles, renamed, merged and split ones, and the
- * obligations of GDPR art. 28(3) that no article covers. Deviations are
+ * obligations of GDPR art. 28(3) that no article mentions. Deviations are
  * reported, not judged: the model allows them with reasons.
  */
 export function compareModel(text: string, options: CompareModelOptions = {}): ModelComparison {
@@ -134,7 +142,7 @@ export function compareModel(text: string, options: CompareModelOptions = {}): M
   };
 }
 
-/** The obligations of art. 28(3) with the articles that cover each. */
+/** The obligations of art. 28(3) with the articles that mention each. */
 function coverage(
   sections: Section[],
   text: string,

@@ -1,13 +1,20 @@
 import type { CommitInfo } from "../store/history.ts";
 import { agreementKey } from "./ids.ts";
-import type { State } from "./state.ts";
+import type { AgreementStatus, State } from "./state.ts";
 import { type MandateHolders, REMINDER_MAIL_EVENTS, reminderMails } from "./reminder_mails.ts";
 
-/** One part of a mail: an optional heading, paragraphs and a link to act on. */
+/** One part of a mail: an optional heading, paragraphs, a quoted text and a link to act on. */
 export interface MailSection {
   heading?: string;
   paragraphs: string[];
+  /**
+   * Someone's own words, such as a rejection's reason: paragraphs of lines,
+   * shown quoted after `paragraphs`.
+   */
+  quote?: string[][];
   link?: string;
+  /** What the link shows, for the HTML part; the agreement's page when not given. */
+  linkText?: string;
 }
 
 /** What a mail says, before it is rendered as text and HTML. */
@@ -72,18 +79,25 @@ export function mailsForCommit(
       board: oneLine(board.name),
       supplier: oneLine(supplier.name),
       agreement: title ? `"${title}" (versie ${version})` : `versie ${version}`,
-      link: `${baseUrl}/boards/${boardId}/agreements/${supplierId}`,
     };
-    const composed = composeEvent(event, facts, {
-      reason: trailer(commit, "Reason"),
-      invite: !board.termsAccepted,
-    });
+    const reason = trailer(commit, "Reason");
+    const composed = composeEvent(event, facts, { invite: !board.termsAccepted });
     if (!composed) continue;
     const to = composed.toBoard ? board.contactEmail : supplier.contactEmail;
+    const quote = reason === undefined ? [] : quoted(fullReason(status, version, reason));
     mails.push({
       ...mail(commit.oid, to, composed.subject, {
         greeting: `Beste ${composed.toBoard ? facts.board : facts.supplier},`,
-        sections: [{ paragraphs: composed.paragraphs, link: facts.link }],
+        sections: [{
+          paragraphs: [...composed.paragraphs, ...(quote.length > 0 ? ["Reden:"] : [])],
+          ...(quote.length > 0 ? { quote } : {}),
+          ...(composed.toBoard
+            ? { link: `${baseUrl}/boards/${boardId}/agreements/${supplierId}` }
+            : {
+              link: supplierOverviewLink(baseUrl, { supplierId, boardId, event }),
+              linkText: "Bekijk het in uw overzicht in Akkoord",
+            }),
+        }],
       }),
       ...(composed.toBoard ? { board: boardId } : {}),
     });
@@ -132,29 +146,70 @@ export function headerText(text: string): string {
   return oneLine(oneLine(text).replace(/[<>,"]/g, " ")).slice(0, MAX_SUBJECT_LENGTH);
 }
 
-/** The plain-text part of a mail. */
+/**
+ * The plain-text part of a mail; a quote keeps its paragraphs and lines,
+ * each line behind "> ".
+ */
 export function mailText(content: MailContent): string {
   const sections = content.sections.map((section) =>
     [
       ...(section.heading ? [section.heading] : []),
       ...section.paragraphs,
+      ...(section.quote && section.quote.length > 0 ? [quoteText(section.quote)] : []),
       ...(section.link ? [section.link] : []),
     ].join("\n\n")
   );
   return [content.greeting, ...sections, SIGN_OFF].join("\n\n") + "\n";
 }
 
+/**
+ * Someone's multi-line text as paragraphs of single lines: blank lines
+ * part paragraphs, control characters become spaces, empty lines go.
+ */
+export function quoted(text: string): string[][] {
+  return text.replace(/\r\n?/g, "\n").split(/\n[ \t]*\n/)
+    .map((paragraph) => paragraph.split("\n").map(oneLine).filter((line) => line !== ""))
+    .filter((paragraph) => paragraph.length > 0);
+}
+
+/**
+ * Where a supplier reads about one board's agreement: its overview, at the
+ * board's row, or at the rejection's reason.
+ */
+export function supplierOverviewLink(
+  baseUrl: string,
+  target: { supplierId: string; boardId: string; event?: string },
+): string {
+  const anchor = target.event === "rejected" ? "afwijzing" : "bestuur";
+  return `${baseUrl}/suppliers/${target.supplierId}#${anchor}-${target.boardId}`;
+}
+
+function quoteText(quote: string[][]): string {
+  return quote.map((paragraph) => paragraph.map((line) => `> ${line}`).join("\n")).join("\n>\n");
+}
+
+/**
+ * The reason as the reviewer wrote it, with its paragraphs: the trailer has
+ * it on one line, the agreement's history in full.
+ */
+function fullReason(status: AgreementStatus | undefined, version: string, trailer: string): string {
+  const entry = status?.history.findLast((item) =>
+    item.action === "rejected" && String(item.version) === version && item.reason !== undefined &&
+    oneLine(item.reason) === oneLine(trailer)
+  );
+  return entry?.reason ?? trailer;
+}
+
 interface EventFacts {
   board: string;
   supplier: string;
   agreement: string;
-  link: string;
 }
 
 function composeEvent(
   event: string | undefined,
   facts: EventFacts,
-  extra: { reason: string | undefined; invite: boolean },
+  extra: { invite: boolean },
 ): { toBoard: boolean; subject: string; paragraphs: string[] } | null {
   if (event === "offered") {
     return {
@@ -180,10 +235,7 @@ function composeEvent(
     return {
       toBoard: false,
       subject: `${facts.board} heeft de verwerkersovereenkomst ${verb}`,
-      paragraphs: [
-        `${facts.board} heeft de verwerkersovereenkomst ${facts.agreement} ${verb}.`,
-        ...(extra.reason ? [`Reden: ${oneLine(extra.reason)}`] : []),
-      ],
+      paragraphs: [`${facts.board} heeft de verwerkersovereenkomst ${facts.agreement} ${verb}.`],
     };
   }
   return null;

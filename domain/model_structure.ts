@@ -27,13 +27,13 @@ export interface ModelArticle {
 /** The points of GDPR art. 28(3) that list what a processor must commit to. */
 export type ObligationPoint = "a" | "b" | "c" | "d" | "e" | "f" | "g" | "h";
 
-/** One obligation of GDPR art. 28(3), with the cues that show an article covers it. */
+/** One obligation of GDPR art. 28(3), with the cues that show an article mentions it. */
 export interface Obligation {
   point: ObligationPoint;
   /** Akkoord's own short Dutch summary. */
   summary: string;
   /**
-   * Groups of alternative words: one article covers the obligation when it
+   * Groups of alternative words: one article mentions the obligation when it
    * contains at least one word of every group.
    */
   cues: readonly (readonly string[])[];
@@ -95,7 +95,15 @@ export const MODEL_ARTICLES: readonly ModelArticle[] = [
   {
     id: "datalekken",
     title: "Datalekken",
-    titleCues: ["datalek", "inbreuk", "beveiligingsincident", "incident"],
+    titleCues: [
+      "datalek",
+      "inbreuk",
+      "beveiligingsincident",
+      "beveiligingsinbreuk",
+      "inbreuk op de beveiliging",
+      "inbreuken op de beveiliging",
+      "incident",
+    ],
     bodyCues: ["datalek", "inbreuk", "melding", "meldt", "ontdekking", "toezichthouder"],
   },
   {

@@ -289,6 +289,7 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
         supplier,
         rows,
         user: pageUser(store.state, principal),
+        csrf: session.csrf,
         canOffer: isAuthorised(principal, "offer.create", supplierTarget(supplier.id)),
       }),
     );

@@ -61,6 +61,20 @@ Deno.test("a renamed article is tied to the model by its content", () => {
   assert.equal(result.articles.find((article) => article.title === title)?.match, "body");
 });
 
+Deno.test("a breach article named after the GDPR's words is not a merge with security", () => {
+  for (const title of ["Melding van inbreuken op de beveiliging", "Beveiligingsinbreuken"]) {
+    const heading = `Artikel 8 ${title}`;
+    const result = compareModel(replaced(SAMPLE, "## Artikel 8 Datalekken", `## ${heading}`), {
+      hasProducts: true,
+    });
+    assert.deepEqual(result.deviations, [], heading);
+    assert.deepEqual(missingIds(result), []);
+    assert.deepEqual(result.articles.find((article) => article.title === heading)?.model, [
+      "datalekken",
+    ]);
+  }
+});
+
 Deno.test("merged and split articles are named", () => {
   const merged = replaced(
     replaced(SAMPLE, "## Artikel 7 Beveiliging, audits en certificering\n", ""),

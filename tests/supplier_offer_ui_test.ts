@@ -24,6 +24,7 @@ import { Browser, sampleOffer, supplierToken, type TestService } from "./helpers
 import { Buffer } from "node:buffer";
 import { DEMO_OPERATOR_KVK } from "../config.ts";
 import { groupBySameText } from "../domain/same_text.ts";
+import { historyGitDir } from "./helpers/test_store.ts";
 
 const OFFER = `/suppliers/${SUPPLIER}/offer`;
 const OTHER_SUPPLIER = "99000002";
@@ -88,7 +89,7 @@ function section(text: string, heading: string): string {
 }
 
 async function historyGit(service: TestService, args: string[]): Promise<string> {
-  return (await git(["--git-dir", `${service.dir}/history.git`, ...args])).trim();
+  return (await git(["--git-dir", await historyGitDir(service.dir), ...args])).trim();
 }
 
 Deno.test("offer v2 by form to two boards; the reviewer sees changes and model deviations, approves", () =>
@@ -440,6 +441,95 @@ Deno.test("a new privacybijsluiter of one product keeps the text and replaces on
     );
   }));
 
+Deno.test("a preview of a whole version goes stale when another version is offered or approved", () =>
+  withService(async (service) => {
+    const sample = await sampleOffer([BOARD.id]);
+    const leeromgeving = JSON.parse(
+      await Deno.readTextFile(
+        new URL("../seed/sample/products/schoolwijzer-leeromgeving.json", import.meta.url),
+      ),
+    );
+    const two = { ...sample, products: [...sample.products, leeromgeving] };
+    assert.equal((await offer(service, two)).status, 201);
+    const supplier = await supplierUser(service);
+    const fields = {
+      mode: "full",
+      title: "Tekst A",
+      text: sample.text.replace("binnen 24 uur", "binnen 36 uur"),
+      products: JSON.stringify(sample.products),
+      scope: "chosen",
+      boards: BOARD.id,
+    };
+    const shown = await postForm(service, supplier, `${OFFER}/preview`, fields);
+    assert.equal(shown.status, 200);
+    assert.match(shown.html, /Gewijzigd sinds versie 1: wordt versie 2/);
+    assert.match(shown.html, /Het gekozen bestuur krijgt een nieuwe versie/);
+    assert.match(shown.html, /privacybijsluiters: 1 verwijderd/);
+    assert.doesNotMatch(shown.html, /1 van 1 besturen/);
+    const fingerprint = /name="fingerprint" value="([0-9a-f]{64})"/.exec(shown.html)![1]!;
+
+    const colleague = { ...sample, text: sample.text.replace("binnen 24 uur", "binnen 12 uur") };
+    assert.equal((await offer(service, colleague)).status, 201);
+    const head = await headOf(service);
+    const stale = await postForm(service, supplier, OFFER, { ...fields, fingerprint });
+    assert.equal(stale.status, 200);
+    assert.match(stale.html, /Sinds het voorbeeld is er iets veranderd/);
+    assert.match(stale.html, /Gewijzigd sinds versie 2: wordt versie 3/);
+    assert.equal(await headOf(service), head, "the colleague's version 2 is not replaced");
+    assert.equal((await agreementStatus(service, BOARD.id)).current.version, 2);
+
+    const reviewer = await boardUser(service, BOARD, ["beoordelen"]);
+    await acceptTerms(reviewer, BOARD.id);
+    const v2 = versionFields(await agreementStatus(service, BOARD.id));
+    assert.equal((await reviewer.submit(agreementPath(BOARD.id, "approve"), v2)).status, 303);
+    const approvedHead = await headOf(service);
+    const before = /name="fingerprint" value="([0-9a-f]{64})"/.exec(stale.html)![1]!;
+    const afterApproval = await postForm(service, supplier, OFFER, {
+      ...fields,
+      fingerprint: before,
+    });
+    assert.match(afterApproval.html, /Sinds het voorbeeld is er iets veranderd/);
+    assert.match(afterApproval.html, /De goedkeuring van versie 2 vervalt/);
+    assert.equal(await headOf(service), approvedHead, "an approval since the preview is noticed");
+    assert.equal((await agreementStatus(service, BOARD.id)).state, "approved");
+
+    const fresh = /name="fingerprint" value="([0-9a-f]{64})"/.exec(afterApproval.html)![1]!;
+    const offered = await postForm(service, supplier, OFFER, { ...fields, fingerprint: fresh });
+    assert.equal(offered.status, 200);
+    assert.match(offered.html, /Versie 3 aangeboden/);
+    const status = await agreementStatus(service, BOARD.id);
+    assert.equal(status.current.version, 3);
+    assert.equal(status.state, "offered");
+  }));
+
+Deno.test("the model comparison points at articles without judging them; a GDPR title is no merge", () =>
+  withService(async (service) => {
+    const sample = await sampleOffer([BOARD.id]);
+    const opposite = "## Artikel 11 Subverwerkers\n\n11.1 Leverancier schakelt subverwerkers in " +
+      "zonder toestemming van Onderwijsinstelling en zonder haar vooraf te informeren.\n\n";
+    const text = sample.text
+      .replace(section(sample.text, "## Artikel 11 Subverwerkers"), opposite)
+      .replace("## Artikel 8 Datalekken", "## Artikel 8 Melding van inbreuken op de beveiliging");
+    const supplier = await supplierUser(service);
+    const preview = await postForm(service, supplier, `${OFFER}/preview`, {
+      mode: "full",
+      title: "Omgekeerd",
+      text,
+      products: JSON.stringify(sample.products),
+      scope: "chosen",
+      boards: BOARD.id,
+    });
+    assert.equal(preview.status, 200);
+    assert.doesNotMatch(preview.html, /Gedekt/);
+    assert.match(preview.html, /een wegwijzer voor de beoordelaar, geen oordeel over de inhoud/);
+    assert.match(
+      preview.html,
+      /Genoemd in [^<]*&quot;Artikel 11 Subverwerkers&quot;[^<]*:<\/strong> \(d\) Schakelt/,
+    );
+    assert.doesNotMatch(preview.html, /Anders ingedeeld dan het model/);
+    assert.doesNotMatch(preview.html, /samengevoegd|verdeeld over meer artikelen/);
+  }));
+
 Deno.test("same text: boards grouped by their text's blob, for the supplier, an admin and the API", () =>
   withService(async (service) => {
     const sample = await sampleOffer([BOARD.id, OTHER_BOARD.id]);
@@ -478,6 +568,9 @@ Deno.test("same text: boards grouped by their text's blob, for the supplier, an 
     const page = await supplier.page(`/suppliers/${SUPPLIER}/same-text`);
     assert.equal(page.status, 200);
     assert.match(page.html, new RegExp(`${overview.groups.length} verschillende teksten`));
+    assert.match(page.html, /precies dezelfde tekst/);
+    assert.doesNotMatch(page.html, /\((tree|blob)\)|Tekst-object|Git-object/);
+    assert.match(page.html, /Technische gegevens[\s\S]*Git-oid/);
     const admin = new Browser(service.url);
     await admin.login({
       organisation: DEMO_OPERATOR_KVK,
@@ -546,6 +639,22 @@ Deno.test("the offer pages work in Chromium, pass axe and are saved as screensho
       await page.getByRole("heading", { name: "Vergelijking met het sectormodel" }).waitFor();
       violations["compare with model"] = await axeViolations(page);
       await screenshot(page, "reviewer_compare_with_model");
+      await acceptTerms(reviewer, BOARD.id);
+      const rejected = await reviewer.submit(agreementPath(BOARD.id, "reject"), {
+        ...versionFields(await agreementStatus(service, BOARD.id)),
+        reason: "Artikel 9 is te ruim.\n\nArtikel 12 noemt geen bewaartermijn.",
+      });
+      assert.equal(rejected.status, 303);
+      await context.clearCookies();
+      await context.addCookies([{
+        name: "akkoord_session",
+        value: supplier.cookie("akkoord_session")!,
+        url: service.url,
+      }]);
+      await page.goto(`${service.url}/suppliers/${SUPPLIER}#afwijzing-${BOARD.id}`);
+      await page.getByRole("heading", { name: "Afgewezen versies" }).waitFor();
+      violations["supplier overview with a rejection"] = await axeViolations(page);
+      await screenshot(page, "supplier_overview_rejection");
       assert.deepEqual(problems, []);
       assert.equal(describeViolations(violations), "");
     } finally {

@@ -180,7 +180,7 @@ function RejectForm(props: AgreementPageProps): VNode {
           <label class="utrecht-form-label" for="reason">Reden van afwijzing</label>
         </div>
         <div class="utrecht-form-field__description utrecht-form-field-description" id="reason-description">
-          De leverancier ziet deze reden en kan een nieuwe versie aanbieden. Hoogstens
+          De leverancier ziet deze reden en kan een nieuwe versie aanbieden. Hoogstens${" "}
           ${REASON_MAX_LENGTH} tekens.
         </div>
         ${error

@@ -19,8 +19,9 @@ const DEVIATION_LABELS: Record<DeviationKind, string> = {
 
 /**
  * How a text holds against the sector model: missing and extra articles,
- * renamed, merged and split ones, and the obligations of GDPR art. 28(3)
- * that no article covers. Deviations are facts to weigh, not verdicts.
+ * renamed, merged and split ones, and for each obligation of GDPR art. 28(3)
+ * the articles whose words point at it. Deviations are facts to weigh, and
+ * the obligations are pointers to read, not verdicts on the content.
  */
 export function ModelDeviationSection(props: ModelDeviationSectionProps): VNode {
   const { model } = props;
@@ -72,14 +73,19 @@ export function ModelDeviationSection(props: ModelDeviationSectionProps): VNode 
       <${Sub} class=${`utrecht-heading-${
         (props.level ?? 2) + 1
       }`}>Verplichtingen uit artikel 28 lid 3 AVG<//>
+      <p class="utrecht-paragraph">
+        Dit is een wegwijzer voor de beoordelaar, geen oordeel over de inhoud: Akkoord zoekt alleen
+        naar woorden die bij elke verplichting horen. Of de tekst de verplichting echt aangaat, ziet
+        u pas door het genoemde artikel te lezen.
+      </p>
       <ul class="utrecht-unordered-list akkoord-obligations">
         ${model.obligations.map((obligation) =>
           html`
             <li class="utrecht-unordered-list__item">
-              <strong>${obligation.covered ? "Gedekt" : "Niet gevonden"}</strong>${" "}
-              (${obligation.point}) ${obligation.summary}${obligation.covered
-                ? html`<span class="akkoord-muted"> — in ${places(obligation.foundIn)}</span>`
-                : null}
+              <strong>${obligation.covered
+                ? `Genoemd in ${places(obligation.foundIn)}`
+                : "Niet gevonden"}:</strong>${" "}
+              (${obligation.point}) ${obligation.summary}
             </li>
           `
         )}
@@ -88,10 +94,10 @@ export function ModelDeviationSection(props: ModelDeviationSectionProps): VNode 
   `;
 }
 
-/** The first few articles an obligation was found in, and how many more. */
+/** The first few articles whose words point at an obligation, and how many more. */
 function places(titles: string[]): string {
-  const shown = titles.slice(0, 3).map((title) => title || "de tekst").join("; ");
-  return titles.length > 3 ? `${shown} en ${titles.length - 3} meer` : shown;
+  const shown = titles.slice(0, 3).map((title) => title ? `"${title}"` : "de tekst").join(", ");
+  return titles.length > 3 ? `${shown} en ${titles.length - 3} andere` : shown;
 }
 
 function DeviationItem(props: { deviation: ModelDeviation }): VNode {
@@ -107,13 +113,13 @@ function DeviationItem(props: { deviation: ModelDeviation }): VNode {
 
 function summaryLine(model: ModelComparison, none: boolean): string {
   if (none) {
-    return "Geen afwijkingen in de opbouw gevonden, en alle verplichtingen uit artikel 28 lid 3 AVG komen voor.";
+    return "Geen afwijkingen in de opbouw gevonden, en elke verplichting uit artikel 28 lid 3 AVG wordt in een artikel genoemd.";
   }
   const parts = [
     `${model.missing.length} ontbrekend`,
     `${model.deviations.length} anders ingedeeld`,
     `${model.extra.length} extra`,
-    `${model.uncovered.length} van de ${model.obligations.length} verplichtingen uit artikel 28 lid 3 niet gevonden`,
+    `${model.uncovered.length} van de ${model.obligations.length} verplichtingen uit artikel 28 lid 3 nergens genoemd`,
   ];
   return `Artikelen: ${parts.join(", ")}.`;
 }

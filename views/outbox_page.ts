@@ -1,4 +1,5 @@
 import { Fragment, type VNode } from "preact";
+import { explainDeliveryReason } from "./delivery_reason.ts";
 import { formatDateTime } from "./format.ts";
 import { html } from "./html.ts";
 import { Layout, type PageUser } from "./layout.ts";
@@ -73,8 +74,12 @@ function FailedMails(props: { mails: OutboxMail[] }): VNode {
       <ul class="utrecht-unordered-list">
         ${props.mails.map((mail) =>
           html`<li class="utrecht-unordered-list__item">
-            <strong>${mail.to}</strong>: ${mail.subject}. Reden: ${
-            mail.delivery?.reason ?? "onbekend"
+            <strong>${mail.to}</strong>: ${mail.subject}.${" "}
+            ${
+            mail.delivery?.reason
+              ? html`Reden: ${explainDeliveryReason(mail.delivery.reason, "failed")}${" "}
+                <span class="akkoord-muted">(technisch: ${mail.delivery.reason})</span>`
+              : "Reden onbekend."
           }
           </li>`
         )}
@@ -120,7 +125,10 @@ function DeliveryFacts(props: { delivery: OutboxMailDelivery }): VNode {
       ? [["Volgende poging", formatDateTime(delivery.nextAttemptAt)] as [string, string]]
       : []),
     ...(delivery.reason && delivery.status !== "sent"
-      ? [["Reden", delivery.reason] as [string, string]]
+      ? [
+        ["Reden", explainDeliveryReason(delivery.reason, delivery.status)] as [string, string],
+        ["Technische reden", delivery.reason] as [string, string],
+      ]
       : []),
   ];
   return html`<${Fragment}>${

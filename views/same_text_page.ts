@@ -15,7 +15,8 @@ export interface SameTextPageProps {
 
 /**
  * Which boards got exactly the same text of a supplier's agreement, grouped
- * by the Git blob oid of the text, and which got a different one.
+ * by the Git blob oid of the text, and which got a different one. The page
+ * speaks of "precies dezelfde tekst"; the oids are technical details.
  */
 export function SameTextPage(props: SameTextPageProps): VNode {
   const { overview } = props;
@@ -28,9 +29,9 @@ export function SameTextPage(props: SameTextPageProps): VNode {
         ${leadText(overview)}
       </p>
       <p class="utrecht-paragraph akkoord-muted">
-        Gelijk betekent hier: byte voor byte dezelfde tekst van de huidige versie, te herkennen aan
-        hetzelfde Git-object (blob). Binnen een groep kunnen de titel of de privacybijsluiters nog
-        verschillen; dan staat de groep in meer versies uitgesplitst.
+        Gelijk betekent hier: precies dezelfde tekst van de huidige versie, letter voor letter en
+        teken voor teken. Binnen een groep kunnen de titel of de privacybijsluiters nog verschillen;
+        dan staat per bestuur bij welke versie het hoort.
       </p>
       ${overview.groups.map((group, index) =>
         html`<${GroupSection} group=${group} index=${index} supplier=${props.supplier.id} />`
@@ -46,6 +47,7 @@ export function SameTextPage(props: SameTextPageProps): VNode {
 
 function leadText(overview: SameTextOverview): string {
   if (overview.boardCount === 0) return "Deze leverancier heeft nog geen overeenkomst aangeboden.";
+  if (overview.boardCount === 1) return "Eén bestuur heeft een overeenkomst met deze leverancier.";
   if (overview.groups.length === 1) {
     return `Alle ${overview.boardCount} besturen hebben precies dezelfde tekst.`;
   }
@@ -61,12 +63,22 @@ function GroupSection(props: { group: SameTextGroup; index: number; supplier: st
       <h2 class="utrecht-heading-2" id=${id}>
         Tekst ${props.index + 1}: ${count} ${count === 1 ? "bestuur" : "besturen"}
       </h2>
-      <p class="utrecht-paragraph akkoord-muted">
-        Tekst-object <code class="utrecht-code akkoord-hash">${group.textOid}</code>
-        ${group.versions.length > 1
-          ? `; in ${group.versions.length} versies met verschillende titel of privacybijsluiters`
-          : ""}
-      </p>
+      ${group.versions.length > 1
+        ? html`
+          <p class="utrecht-paragraph">
+            Precies dezelfde tekst, in ${group.versions
+              .length} versies met een andere titel of andere
+            privacybijsluiters.
+          </p>
+        `
+        : null}
+      <details class="akkoord-details">
+        <summary>Technische gegevens</summary>
+        <p class="utrecht-paragraph akkoord-muted">
+          Kenmerk van de tekst in de geschiedenis (Git-oid):${" "}
+          <code class="utrecht-code akkoord-hash">${group.textOid}</code>
+        </p>
+      </details>
       <${TableScroll} captionId=${`${id}-tabel`}>
         <table class="utrecht-table utrecht-table--html-table">
           <caption class="utrecht-table__caption akkoord-caption-small" id=${`${id}-tabel`}>
@@ -77,7 +89,7 @@ function GroupSection(props: { group: SameTextGroup; index: number; supplier: st
               <th scope="col" class="utrecht-table__header-cell">Schoolbestuur</th>
               <th scope="col" class="utrecht-table__header-cell">Versie</th>
               <th scope="col" class="utrecht-table__header-cell">Status</th>
-              <th scope="col" class="utrecht-table__header-cell">Hele versie (tree)</th>
+              <th scope="col" class="utrecht-table__header-cell">Inhoud (titel, tekst en bijsluiters)</th>
             </tr>
           </thead>
           <tbody class="utrecht-table__body">
@@ -91,10 +103,11 @@ function GroupSection(props: { group: SameTextGroup; index: number; supplier: st
                     .version}</td>
                   <td class="utrecht-table__cell">${STATE_LABELS[board.state]}</td>
                   <td class="utrecht-table__cell">
-                    <code class="utrecht-code akkoord-hash">${treeOf(group, board.id).slice(
-                      0,
-                      12,
-                    )}</code>
+                    ${contentLabel(group, board.id)}${" "}
+                    <span class="akkoord-muted">(kenmerk <code class="utrecht-code akkoord-hash">${treeOf(
+                      group,
+                      board.id,
+                    ).slice(0, 12)}</code>)</span>
                   </td>
                 </tr>
               `
@@ -104,6 +117,13 @@ function GroupSection(props: { group: SameTextGroup; index: number; supplier: st
         <//>
         </section>
   `;
+}
+
+/** "Inhoud A", "Inhoud B", ...: which whole version of the group a board has. */
+function contentLabel(group: SameTextGroup, board: string): string {
+  const index = group.versions.findIndex((version) => version.boards.includes(board));
+  if (group.versions.length === 1) return "Voor alle besturen gelijk";
+  return `Inhoud ${String.fromCharCode(65 + Math.max(0, index) % 26)}`;
 }
 
 function treeOf(group: SameTextGroup, board: string): string {

@@ -376,6 +376,7 @@ export function OfferPreviewPage(props: OfferPreviewPageProps): VNode {
   const base = `/suppliers/${props.supplier.id}`;
   const boards = props.groups.flatMap((group) => group.boards);
   const effective = boards.filter((board) => board.outcome !== "identical").length;
+  const voided = boards.filter(voidsApproval);
   return html`
     <${Layout} title="Voorbeeld van uw aanbod" user=${props.user} csrf=${props.csrf}>
       <p class="akkoord-pre-heading">${props.supplier.name}</p>
@@ -391,11 +392,18 @@ export function OfferPreviewPage(props: OfferPreviewPageProps): VNode {
           </div>
         `
         : null}
-      <p class="utrecht-paragraph utrecht-paragraph--lead">
-        ${effective === 0
-          ? "Alle gekozen besturen hebben deze inhoud al. Aanbieden verandert niets."
-          : `${effective} van ${boards.length} besturen krijgen een nieuwe versie. Er is nog niets aangeboden.`}
-      </p>
+      <p class="utrecht-paragraph utrecht-paragraph--lead">${leadText(effective, boards.length)}</p>
+      ${voided.length > 0
+        ? html`
+          <div class="utrecht-alert utrecht-alert--warning akkoord-alert">
+            <div class="utrecht-alert__content">
+              <div class="utrecht-alert__message">
+                <p class="utrecht-paragraph">${voidedText(voided)}</p>
+              </div>
+            </div>
+          </div>
+        `
+        : null}
       ${props.groups.map((group, index) =>
         html`<${PreviewGroupSection} group=${group} index=${index} count=${props.groups.length} />`
       )}
@@ -494,8 +502,30 @@ function outcomeText(board: PreviewBoard): string {
     case "changed":
       return `Gewijzigd sinds versie ${board.since}: wordt versie ${board.version}${
         board.changes ? ` (${board.changes})` : ""
-      }.`;
+      }.${voidsApproval(board) ? ` De goedkeuring van versie ${board.since} vervalt.` : ""}`;
   }
+}
+
+/** A new version voids the approval the board gave the version it replaces. */
+function voidsApproval(board: PreviewBoard): boolean {
+  return board.outcome === "changed" && board.sinceState === "approved";
+}
+
+function leadText(effective: number, total: number): string {
+  if (effective === 0) {
+    return "Alle gekozen besturen hebben deze inhoud al. Aanbieden verandert niets.";
+  }
+  const count = effective === total
+    ? (total === 1 ? "Het gekozen bestuur krijgt" : `Alle ${total} gekozen besturen krijgen`)
+    : `${effective} van de ${total} gekozen besturen ${effective === 1 ? "krijgt" : "krijgen"}`;
+  return `${count} een nieuwe versie. Er is nog niets aangeboden.`;
+}
+
+function voidedText(boards: PreviewBoard[]): string {
+  const names = boards.map((board) => `${board.name} (versie ${board.since})`).join(", ");
+  return boards.length === 1
+    ? `Let op: ${names} heeft de huidige versie al goedgekeurd. Die goedkeuring vervalt als u aanbiedt; het bestuur moet de nieuwe versie opnieuw beoordelen.`
+    : `Let op: ${boards.length} besturen hebben hun huidige versie al goedgekeurd: ${names}. Die goedkeuringen vervallen als u aanbiedt; de besturen moeten de nieuwe versie opnieuw beoordelen.`;
 }
 
 /** What an offer did per board, with the commits it made. */
