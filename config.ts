@@ -84,6 +84,7 @@ const Schema = z.object({
   AKKOORD_RATE_LIMIT_TOKEN_PER_MINUTE: z.coerce.number().int().min(1).default(300),
   AKKOORD_REMINDER_DAYS: z.coerce.number().int().min(1).max(365).default(7),
   AKKOORD_ESCALATION_DAYS: z.coerce.number().int().min(1).max(365).default(14),
+  AKKOORD_INVITES_PER_DAY: z.coerce.number().int().min(1).max(1000).default(10),
   RESEND_API_KEY: z.string().trim().min(1).optional(),
   AKKOORD_MAIL_FROM: mailFrom.optional(),
   AKKOORD_RESEND_URL: url.optional(),
@@ -100,9 +101,10 @@ export interface Config {
   /**
    * Where the history lives: the bare repository in the data directory, or
    * Deno KV, signed with the key from AKKOORD_SIGNING_KEY. A null `kvPath`
-   * opens the deployment's own database (Deno Deploy).
+   * opens the deployment's own database (Deno Deploy). A null `signingKey`
+   * (development only) means a key generated once and kept in the database.
    */
-  store: { kind: "disk" } | { kind: "kv"; kvPath: string | null; signingKey: string };
+  store: { kind: "disk" } | { kind: "kv"; kvPath: string | null; signingKey: string | null };
   hostname: string;
   port: number;
   publicUrl: string;
@@ -129,7 +131,10 @@ export interface Config {
   };
   /** KvK numbers whose people may be admin or auditor (with the ServiceID for it). */
   operators: { admin: string[]; auditor: string[] };
-  /** Null in development: a secret is then created in the data directory. */
+  /**
+   * Null in development: a secret is then created in the data directory, or
+   * with AKKOORD_STORE=kv in the database.
+   */
   sessionSecret: string | null;
   /** When a browser session ends: idle for `idleMinutes`, or `maxHours` after login. */
   session: { idleMinutes: number; maxHours: number };
@@ -137,6 +142,8 @@ export interface Config {
   rateLimits: { loginPerMinute: number; tokenPerMinute: number };
   /** Days an agreement waits on a board before its contact is reminded, and before escalation. */
   reminders: { reminderDays: number; escalationDays: number };
+  /** Invitations to suppliers a board may send per Europe/Amsterdam day. */
+  invitesPerDay: number;
   /**
    * Mail goes through Resend when `resend` is set, else only to the local
    * outbox; `daily` bundles a board's mails into one digest per day.
@@ -244,6 +251,7 @@ export function readConfig(env: Record<string, string | undefined>): Config {
       reminderDays: v.AKKOORD_REMINDER_DAYS,
       escalationDays: v.AKKOORD_ESCALATION_DAYS,
     },
+    invitesPerDay: v.AKKOORD_INVITES_PER_DAY,
     mail: {
       resend: v.RESEND_API_KEY && v.AKKOORD_MAIL_FROM
         ? { apiKey: v.RESEND_API_KEY, from: v.AKKOORD_MAIL_FROM, baseUrl: v.AKKOORD_RESEND_URL }
@@ -271,17 +279,17 @@ function historyStore(
         "the disk store keeps its key in the data directory's signing_key file",
     );
   }
-  if (v.AKKOORD_SIGNING_KEY === undefined) {
+  if (v.AKKOORD_SIGNING_KEY === undefined && v.AKKOORD_MODE === "production") {
     throw new ConfigError(
       "AKKOORD_SIGNING_KEY (an unencrypted OpenSSH Ed25519 private key) is required " +
-        "when AKKOORD_STORE is kv",
+        "in production when AKKOORD_STORE is kv",
     );
   }
   const deployed = (env.DENO_DEPLOYMENT_ID ?? "") !== "";
   return {
     kind: "kv",
     kvPath: v.AKKOORD_KV_PATH ?? (deployed ? null : `${v.AKKOORD_DATA_DIR}/history.kv`),
-    signingKey: v.AKKOORD_SIGNING_KEY,
+    signingKey: v.AKKOORD_SIGNING_KEY ?? null,
   };
 }
 

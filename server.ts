@@ -14,14 +14,33 @@ import { createTokenVerifier } from "./routes/token_verifier.ts";
 import { openDiskStore } from "./store/disk_store.ts";
 import type { PackLog } from "./store/pack_log.ts";
 import { openPackLogFile, packLogPath } from "./store/pack_log_file.ts";
-import { openKvHistory } from "./store/kv_open.ts";
-import { openAccessTokens } from "./store/access_tokens.ts";
+import { openDatabase } from "./store/kv_open.ts";
+import { openKvStore } from "./store/kv_store.ts";
+import { generateSigningKey, importOpenSshKey } from "./store/signing_key.ts";
+import type { HistoryStore, Identity } from "./store/history.ts";
+import type { State } from "./domain/state.ts";
+import type { OfferResult } from "./domain/offer_agreement.ts";
+import { IDEMPOTENCY_WINDOW_MS } from "./routes/idempotency.ts";
+import { type AccessTokens, openAccessTokens } from "./store/access_tokens.ts";
+import { openKvAccessTokens } from "./store/kv_access_tokens.ts";
+import { openKvNotificationAddresses } from "./store/kv_notification_addresses.ts";
+import { kvOutboxStorage } from "./store/kv_outbox.ts";
+import { openKvSessionRecords } from "./store/kv_sessions.ts";
+import { loadOrCreateKvSecret } from "./store/kv_secrets.ts";
+import { kvIdempotencyKeys } from "./store/kv_idempotency_keys.ts";
+import { createKvJtiReplayCache } from "./store/kv_jti_replay_cache.ts";
 import {
   type NotificationAddresses,
   openNotificationAddresses,
 } from "./store/notification_addresses.ts";
 import { type ReminderScheduler, startReminderScheduler } from "./routes/reminder_scheduler.ts";
-import { type DigestBucket, openOutbox, type Outbox } from "./store/outbox.ts";
+import {
+  type DigestBucket,
+  openOutbox,
+  openOutboxIn,
+  type Outbox,
+  type OutboxSettings,
+} from "./store/outbox.ts";
 import { createResendSender } from "./store/resend_sender.ts";
 import { mailHtml } from "./views/mail_html.ts";
 import { openSessionRecords, type SessionRecords } from "./store/session_records.ts";
@@ -63,14 +82,20 @@ export async function startServer(
   ) => Response | Promise<Response> = () => new Response("Starting", { status: 503 });
   const preliminary = readConfig(env);
   const history = { projection: stateProjection, committer: COMMITTER };
-  const store = preliminary.store.kind === "kv"
-    ? await openKvHistory({
-      ...history,
-      path: preliminary.store.kvPath,
-      signingKey: preliminary.store.signingKey,
-    })
-    : await openDiskStore({ ...history, dir: preliminary.dataDir });
+  // With AKKOORD_STORE=kv one database holds everything: history, sessions,
+  // tokens, outbox, idempotency keys, seen assertion ids and development secrets.
+  const kv = preliminary.store.kind === "kv" ? await openDatabase(preliminary.store.kvPath) : null;
+  const closeKv = () => kv?.close();
+  let store: HistoryStore<State>;
   let listener: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    store = kv && preliminary.store.kind === "kv"
+      ? await openKvHistoryIn(kv, preliminary.store.signingKey, history)
+      : await openDiskStore({ ...history, dir: preliminary.dataDir });
+  } catch (error) {
+    closeKv();
+    throw error;
+  }
   try {
     listener = Deno.serve({
       hostname: preliminary.hostname,
@@ -79,6 +104,7 @@ export async function startServer(
     }, (request, info) => handler(request, info));
   } catch (error) {
     await store.close();
+    closeKv();
     throw error;
   }
   const port = listener.addr.port;
@@ -88,18 +114,20 @@ export async function startServer(
   let routes: RouteEntry[] = [];
   let reminders: ReminderScheduler | undefined;
   let packLog: PackLog | undefined;
+  const closers: Array<() => Promise<void>> = [];
 
   try {
     const head = store.head();
     const readme = head === null ? null : await store.readFile(head, HISTORY_README_PATH);
     await store.transact(() => describeRepository({ readme }, now()));
     if (config.demoData) await loadDemoData(store, now);
-    const notificationAddresses: NotificationAddresses = await openNotificationAddresses({
-      path: `${config.dataDir}/notification_addresses.json`,
-      now,
-    });
-    outbox = await openOutbox({
-      dir: `${config.dataDir}/outbox`,
+    const notificationAddresses: NotificationAddresses = kv
+      ? closing(closers, await openKvNotificationAddresses({ kv, now }))
+      : await openNotificationAddresses({
+        path: `${config.dataDir}/notification_addresses.json`,
+        now,
+      });
+    const outboxSettings: OutboxSettings<State, Mail & { html: string }> = {
       store,
       compose: (commit, state) =>
         mailsForCommit(commit, state, config.publicUrl, notificationAddresses.holders).map(
@@ -112,20 +140,32 @@ export async function startServer(
         }
         : {}),
       now,
-    });
-    const idempotency = await IdempotencyIndex.open(store, now);
-    const accessTokens = await openAccessTokens({
-      path: `${config.dataDir}/access_tokens.json`,
+    };
+    outbox = kv
+      ? await openOutboxIn(kvOutboxStorage<Mail & { html: string }>(kv), outboxSettings)
+      : await openOutbox({ dir: `${config.dataDir}/outbox`, ...outboxSettings });
+    const idempotency = await IdempotencyIndex.open(
+      store,
       now,
-    });
+      kv ? kvIdempotencyKeys<OfferResult>(kv, IDEMPOTENCY_WINDOW_MS) : undefined,
+    );
+    const accessTokens: AccessTokens = kv
+      ? closing(closers, await openKvAccessTokens({ kv, now }))
+      : await openAccessTokens({ path: `${config.dataDir}/access_tokens.json`, now });
     const secret = config.sessionSecret ??
-      await loadOrCreateSecretFile(`${config.dataDir}/session_secret`, randomSecret);
-    sessionRecords = await openSessionRecords({
-      path: `${config.dataDir}/sessions.json`,
-      parsePrincipal: parseSessionPrincipal,
-      now,
-      onWriteError: (error) => log({ level: "error", error: `${error.name}: ${error.message}` }),
-    });
+      (kv
+        ? await loadOrCreateKvSecret(kv, "session_secret", randomSecret)
+        : await loadOrCreateSecretFile(`${config.dataDir}/session_secret`, randomSecret));
+    const onWriteError = (error: Error) =>
+      log({ level: "error", error: `${error.name}: ${error.message}` });
+    sessionRecords = kv
+      ? openKvSessionRecords({ kv, parsePrincipal: parseSessionPrincipal, now, onWriteError })
+      : await openSessionRecords({
+        path: `${config.dataDir}/sessions.json`,
+        parsePrincipal: parseSessionPrincipal,
+        now,
+        onWriteError,
+      });
     const sessions = createSessions({
       secret,
       secure: config.publicUrl.startsWith("https://"),
@@ -152,7 +192,9 @@ export async function startServer(
         audience: config.oidc.clientId,
         services: config.services,
         persistKey: (create) =>
-          loadOrCreateSecretFile(`${config.dataDir}/dev_broker_key.json`, create),
+          kv
+            ? loadOrCreateKvSecret(kv, "dev_broker_key", create)
+            : loadOrCreateSecretFile(`${config.dataDir}/dev_broker_key.json`, create),
         organisations: () => [
           ...[...store.state.boards.values()].map((b) => ({
             kvk: b.kvk,
@@ -190,8 +232,10 @@ export async function startServer(
       accessTokens,
       notificationAddresses,
       ...(packLog ? { packLog } : {}),
+      ...(kv ? { jtiReplay: createKvJtiReplayCache(kv) } : {}),
       log,
       rateLimits: config.rateLimits,
+      invitesPerDay: config.invitesPerDay,
     });
     handler = app.fetch;
     routes = routeList(app);
@@ -213,6 +257,8 @@ export async function startServer(
     await sessionRecords?.close();
     await store.close();
     await packLog?.close();
+    for (const close of closers) await close();
+    closeKv();
     throw error;
   }
 
@@ -228,8 +274,37 @@ export async function startServer(
       await sessionRecords?.close();
       await store.close();
       await packLog?.close();
+      for (const close of closers) await close();
+      closeKv();
     },
   };
+}
+
+/**
+ * Opens the history in `kv`, signed with the configured key or, in
+ * development without one, with a key generated once and kept in `kv`.
+ */
+async function openKvHistoryIn(
+  kv: Deno.Kv,
+  configuredKey: string | null,
+  history: { projection: typeof stateProjection; committer: Identity },
+): Promise<HistoryStore<State>> {
+  const text = configuredKey ??
+    await loadOrCreateKvSecret(kv, "signing_key", async () => (await generateSigningKey()).file);
+  const source = configuredKey === null
+    ? "the development signing key kept in Deno KV"
+    : "AKKOORD_SIGNING_KEY";
+  const signingKey = await importOpenSshKey(source, text.replaceAll("\\n", "\n"));
+  return await openKvStore({ ...history, kv, signingKey });
+}
+
+/** Adds `resource`'s close to `closers` and returns it. */
+function closing<T extends { close(): Promise<void> }>(
+  closers: Array<() => Promise<void>>,
+  resource: T,
+): T {
+  closers.push(() => resource.close());
+  return resource;
 }
 
 function withHtml(mail: Mail): Mail & { html: string } {

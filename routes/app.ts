@@ -8,6 +8,7 @@ import type { PackLog } from "../store/pack_log.ts";
 import type { NotificationAddresses } from "../store/notification_addresses.ts";
 import { SERVICE } from "../domain/authorisation.ts";
 import { createAccessTokensUi } from "./access_tokens_ui.ts";
+import { pageBodyLimit } from "./body_limit.ts";
 import { createApi } from "./api.ts";
 import { apiFallback, statusProblem } from "./api_fallback.ts";
 import { createGitAuthenticator } from "./git_access.ts";
@@ -19,13 +20,15 @@ import { createApiKeysUi } from "./api_keys_ui.ts";
 import { assetRoutes } from "./assets.ts";
 import { requireAuthorised } from "./authorised.ts";
 import type { IdempotencyIndex } from "./idempotency.ts";
+import type { JtiReplayCache } from "./jti_replay_cache.ts";
+import { OFFER_FORM_LIMITS } from "./offer_form.ts";
 import { createTokenEndpoint, TOKEN_ENDPOINT_PATH } from "./oauth_token.ts";
 import { problem } from "./problem.ts";
 import { clientAddress, rateLimit } from "./rate_limit.ts";
 import { routeList } from "./route_list.ts";
 import type { Services } from "./services.ts";
 import { csrfGuard, type Session, type Sessions } from "./session.ts";
-import { createSupplierUi, offerBodyLimit } from "./supplier_ui.ts";
+import { createSupplierUi } from "./supplier_ui.ts";
 import { createUi, pageUser } from "./ui.ts";
 
 /** The parts {@link createApp} puts together. */
@@ -47,14 +50,23 @@ export interface AppOptions {
   notificationAddresses: NotificationAddresses;
   /** Where the history server keeps prepared pack entries; in memory when absent. */
   packLog?: PackLog;
+  /** The seen client-assertion ids of the token endpoint; in memory when absent. */
+  jtiReplay?: JtiReplayCache;
   /** Receives one structured line per request, and one per server error. */
   log?: (line: Record<string, unknown>) => void;
   /** Requests per minute per client address at the login and token endpoints. */
   rateLimits?: { loginPerMinute: number; tokenPerMinute: number };
+  /** Invitations to suppliers a board may send per Europe/Amsterdam day; 10 when absent. */
+  invitesPerDay?: number;
 }
 
-const ERROR_STATUSES = new Set([400, 401, 403, 404, 409, 422, 500]);
+const ERROR_STATUSES = new Set([400, 401, 403, 404, 409, 413, 422, 500]);
 const DEFAULT_RATE_LIMITS = { loginPerMinute: 60, tokenPerMinute: 300 };
+const OFFER_FORMS = {
+  pathname: "/suppliers/:supplier/offer{/*}?",
+  maxBytes: OFFER_FORM_LIMITS.bodyBytes,
+  advice: "Er is niets aangeboden. Maak de bestanden kleiner.",
+};
 const PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
 
 /** The whole HTTP application: pages, supplier API, login and history files. */
@@ -122,12 +134,20 @@ export function createApp(options: AppOptions): Hono<{ Variables: { requestId: s
   const apiTokens = createApiAccessTokens({ state: () => services.store.state, now: services.now });
   app.route(
     "/",
-    createTokenEndpoint({ services, tokens: apiTokens, publicUrl: options.publicUrl }),
+    createTokenEndpoint({
+      services,
+      tokens: apiTokens,
+      publicUrl: options.publicUrl,
+      ...(options.jtiReplay ? { replay: options.jtiReplay } : {}),
+    }),
   );
   const verifyToken = withApiAccessTokens(apiTokens, services.verifyToken);
   app.route("/api/v1", createApi({ ...services, verifyToken }, options.idempotency));
   app.use("/api/*", apiFallback(routeList(app).filter((route) => route.path.startsWith("/api/"))));
-  if (options.devBroker) app.route("/dev-broker", options.devBroker);
+  if (options.devBroker) {
+    app.use("/dev-broker/*", pageBodyLimit());
+    app.route("/dev-broker", options.devBroker);
+  }
   app.route(
     "/history.git",
     createGitHttp({
@@ -138,8 +158,9 @@ export function createApp(options: AppOptions): Hono<{ Variables: { requestId: s
     }),
   );
 
-  // The offer forms carry uploads; their size is bounded before the CSRF guard reads them.
-  app.use("/suppliers/:supplier/offer/*", offerBodyLimit());
+  // The API, the token endpoint and the history bound their own bodies above;
+  // every other request is bounded here, before the CSRF guard reads a form.
+  app.use("*", pageBodyLimit({ larger: [OFFER_FORMS] }));
   app.use("*", csrfGuard(options.publicUrl, sessions));
   app.route("/", options.auth);
   if (options.showOutbox) {
@@ -168,7 +189,14 @@ export function createApp(options: AppOptions): Hono<{ Variables: { requestId: s
     "/",
     createNotificationsUi({ services, sessions, addresses: options.notificationAddresses }),
   );
-  app.route("/", createInviteUi({ services, sessions }));
+  app.route(
+    "/",
+    createInviteUi({
+      services,
+      sessions,
+      ...(options.invitesPerDay ? { perDay: options.invitesPerDay } : {}),
+    }),
+  );
   app.route("/", createSupplierUi({ services, sessions }));
   app.route("/", createUi(services, sessions));
 

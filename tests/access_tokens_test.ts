@@ -16,6 +16,7 @@ import {
   screenshot,
 } from "./helpers/browser.ts";
 import { Browser, startTestService, type TestService } from "./helpers/service.ts";
+import { storedAccessTokens, testBackend, withAccessTokens } from "./helpers/test_store.ts";
 
 const BOARD = { id: "41344", kvk: "01087061" };
 const SECRET = /akk_[A-Za-z0-9_-]{43}/g;
@@ -114,15 +115,18 @@ Deno.test("an auditor creates a token on /tokens and sees its secret exactly onc
     assert.equal(again.html.match(SECRET), null, "a later visit never shows a secret");
     assert.equal(tokenIds(again.html).length, 1);
 
-    const file = await Deno.readTextFile(`${service.dir}/access_tokens.json`);
-    assert.ok(!file.includes(created.secret), "the secret is not stored");
-    assert.ok(file.includes(await sha256Hex(created.secret)), "its SHA-256 is stored");
-    const info = await Deno.stat(`${service.dir}/access_tokens.json`);
-    assert.equal((info.mode ?? 0) & 0o777, 0o600);
-    const stored = JSON.parse(file).tokens[0];
+    const kept = await storedAccessTokens(service.dir);
+    assert.ok(kept, "the token is stored");
+    assert.ok(!kept.text.includes(created.secret), "the secret is not stored");
+    assert.ok(kept.text.includes(await sha256Hex(created.secret)), "its SHA-256 is stored");
+    if (testBackend() === "disk") {
+      const info = await Deno.stat(`${service.dir}/access_tokens.json`);
+      assert.equal((info.mode ?? 0) & 0o777, 0o600);
+    }
+    const stored = kept.tokens[0]!;
     assert.equal(stored.label, "Laptop controle");
     assert.deepEqual(stored.roles, ["auditor"]);
-    const lifetime = Date.parse(stored.expiresAt) - Date.parse(stored.createdAt);
+    const lifetime = Date.parse(String(stored.expiresAt)) - Date.parse(String(stored.createdAt));
     assert.equal(lifetime, 30 * DAY_MS);
   }));
 
@@ -131,8 +135,10 @@ Deno.test("a token made on the page opens the history door; revoking it closes t
     const auditor = await loggedIn(service, "Otto Controle", ["auditor"]);
     const { secret } = await createThroughPage(auditor, { label: "Werkstation", days: "90" });
     assert.ok(secret);
-    const door = gitProbe(await openAccessTokens({ path: `${service.dir}/access_tokens.json` }));
-    assert.equal(await door(basic("otto", secret)), true);
+    assert.equal(
+      await withAccessTokens(service.dir, (tokens) => gitProbe(tokens)(basic("otto", secret))),
+      true,
+    );
 
     const [id] = tokenIds((await auditor.page("/tokens")).html);
     const revoked = await auditor.submit(`/tokens/${id}/revoke`, {});
@@ -142,12 +148,12 @@ Deno.test("a token made on the page opens the history door; revoking it closes t
     assert.match(after.html, /De sleutel is ingetrokken/);
     assert.doesNotMatch((await auditor.page("/tokens")).html, /De sleutel is ingetrokken/);
     assert.doesNotMatch(after.html, /Werkstation/);
-    const file = await Deno.readTextFile(`${service.dir}/access_tokens.json`);
-    assert.ok(!file.includes(await sha256Hex(secret)));
-    const reopened = gitProbe(
-      await openAccessTokens({ path: `${service.dir}/access_tokens.json` }),
+    const kept = await storedAccessTokens(service.dir);
+    assert.ok(!kept?.text.includes(await sha256Hex(secret)));
+    assert.equal(
+      await withAccessTokens(service.dir, (tokens) => gitProbe(tokens)(basic("otto", secret))),
+      false,
     );
-    assert.equal(await reopened(basic("otto", secret)), false);
   }));
 
 Deno.test("reviewers, signatories and visitors cannot reach /tokens; admins can", () =>
@@ -160,7 +166,7 @@ Deno.test("reviewers, signatories and visitors cannot reach /tokens; admins can"
     const post = await reviewer.submit("/tokens", { label: "poging", days: "30" });
     assert.equal(post.status, 403);
     await post.body?.cancel();
-    assert.equal(await fileOrNothing(`${service.dir}/access_tokens.json`), null);
+    assert.equal(await storedAccessTokens(service.dir), null);
 
     const visitor = new Browser(service.url);
     assert.equal((await visitor.page("/tokens")).status, 401);
@@ -170,8 +176,8 @@ Deno.test("reviewers, signatories and visitors cannot reach /tokens; admins can"
     const created = await createThroughPage(admin, { label: "Beheer", days: "7" });
     assert.equal(created.status, 200);
     assert.ok(created.secret);
-    const stored = JSON.parse(await Deno.readTextFile(`${service.dir}/access_tokens.json`));
-    assert.deepEqual(stored.tokens[0].roles, ["admin"]);
+    const stored = await storedAccessTokens(service.dir);
+    assert.deepEqual(stored?.tokens[0]?.roles, ["admin"]);
   }));
 
 Deno.test("the create form refuses a missing label and a bad expiry, and needs the CSRF token", () =>
@@ -193,7 +199,7 @@ Deno.test("the create form refuses a missing label and a bad expiry, and needs t
     });
     assert.equal(forged.status, 403);
     await forged.body?.cancel();
-    assert.equal(await fileOrNothing(`${service.dir}/access_tokens.json`), null);
+    assert.equal(await storedAccessTokens(service.dir), null);
   }));
 
 Deno.test("one person cannot see or revoke another person's token", () =>
@@ -209,8 +215,11 @@ Deno.test("one person cannot see or revoke another person's token", () =>
     const refused = await other.submit(`/tokens/${id}/revoke`, {});
     assert.equal(refused.status, 404);
     await refused.body?.cancel();
-    const door = gitProbe(await openAccessTokens({ path: `${service.dir}/access_tokens.json` }));
-    assert.equal(await door(basic("x", secret)), true, "the token still works");
+    assert.equal(
+      await withAccessTokens(service.dir, (tokens) => gitProbe(tokens)(basic("x", secret))),
+      true,
+      "the token still works",
+    );
   }));
 
 Deno.test("in Chromium: the token page, its error and its one-time secret pass axe-core", () =>
@@ -362,12 +371,3 @@ Deno.test("the git authenticator notes the last use at most once a minute", () =
     assert.equal(await lastUsed(), clock.now.toISOString());
     assert.equal(tokens.list(AUDITOR.owner)[0]?.id, token.id);
   }));
-
-async function fileOrNothing(path: string): Promise<string | null> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
-  }
-}

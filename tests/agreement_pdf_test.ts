@@ -16,6 +16,7 @@ import {
 } from "./helpers/board_flow.ts";
 import { git, run } from "./helpers/git.ts";
 import { sampleOffer, seedFile } from "./helpers/service.ts";
+import { historyGitDir } from "./helpers/test_store.ts";
 
 const TURKISH_DUTCH_POLISH = "Gülşen Ĳzerman-Łukasiewicz";
 const GREEK = "Αθηνά Παπαδοπούλου";
@@ -140,7 +141,7 @@ Deno.test("through HTTP a reviewer downloads the PDF of a version; another board
     const pdf = new Uint8Array(await response.arrayBuffer());
     const text = await pdfText(pdf);
 
-    const repo = `${service.dir}/history.git`;
+    const repo = await historyGitDir(service.dir);
     const head = (await git(["--git-dir", repo, "rev-parse", "HEAD"])).trim();
     const tree = (await git(["--git-dir", repo, "rev-parse", `HEAD:${VERSION_DIR}`])).trim();
     assert.ok(text.includes(`Verwerkersovereenkomst ${GREEK}`), "the offered title");

@@ -21,6 +21,7 @@ import {
 import { git } from "./helpers/git.ts";
 import { commitTree, lastEvent, setMain, treeWith } from "./helpers/tamper.ts";
 import { Browser, sampleOffer, type TestService } from "./helpers/service.ts";
+import { historyGitDir, signingKeyFile } from "./helpers/test_store.ts";
 
 const OTHER_SUPPLIER = "99000002";
 const ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -127,8 +128,8 @@ async function expectRefused(
   if (description) assert.match(String(body.error_description), description);
 }
 
-function historyGit(service: TestService, args: string[]): Promise<string> {
-  return git(["--git-dir", `${service.dir}/history.git`, ...args]);
+async function historyGit(service: TestService, args: string[]): Promise<string> {
+  return await git(["--git-dir", await historyGitDir(service.dir), ...args]);
 }
 
 Deno.test("API keys: register a public key, get an access token with an assertion, offer", () =>
@@ -460,7 +461,7 @@ Deno.test("API keys: registrations and revocations are events; deno task verify 
       assert.equal(record.registered.actor.role, "leverancier");
 
       const clone = `${dir}/history.git`;
-      await git(["clone", "--bare", "--quiet", `${service.dir}/history.git`, clone]);
+      await git(["clone", "--bare", "--quiet", await historyGitDir(service.dir), clone]);
       const signers = `${dir}/allowed_signers`;
       await Deno.writeTextFile(
         signers,
@@ -471,7 +472,7 @@ Deno.test("API keys: registrations and revocations are events; deno task verify 
       assert.match(verified.stdout, /api-key-registered 1/);
       assert.match(verified.stdout, /api-key-revoked 1/);
 
-      const realKey = `${service.dir}/signing_key`;
+      const realKey = await signingKeyFile(service.dir);
       const head = (await git(["--git-dir", clone, "rev-parse", "HEAD"])).trim();
       const offerCommit = await lastEvent(clone, "offered", /Actor: api-key:/);
       const afterRevocation = await commitTree(clone, {

@@ -7,6 +7,7 @@ import {
   supplierToken,
   type TestService,
 } from "./helpers/service.ts";
+import { historyGitDir } from "./helpers/test_store.ts";
 
 const BOARD_ID = BOARD.id;
 
@@ -50,7 +51,7 @@ Deno.test("API: an offer to several boards is one commit; reading the status per
     assert.equal(result.agreements.length, 2);
     assert.match(result.oid, /^[0-9a-f]{40}$/);
     const log = await new Deno.Command("git", {
-      args: ["--git-dir", `${service.dir}/history.git`, "rev-list", `${before}..HEAD`],
+      args: ["--git-dir", await historyGitDir(service.dir), "rev-list", `${before}..HEAD`],
     }).output();
     assert.equal(new TextDecoder().decode(log.stdout).trim().split("\n").length, 1);
 
@@ -267,7 +268,7 @@ Deno.test("API: the title is part of the content, so a new title is a new versio
     const title = await new Deno.Command("git", {
       args: [
         "--git-dir",
-        `${service.dir}/history.git`,
+        await historyGitDir(service.dir),
         "show",
         `HEAD:agreements/${BOARD_ID}/${SUPPLIER}/version/title.txt`,
       ],

@@ -22,6 +22,7 @@ import {
   launchChromium,
   screenshot,
 } from "./helpers/browser.ts";
+import { historyGitDir } from "./helpers/test_store.ts";
 
 const SAMPLE = await Deno.readTextFile(
   new URL("../seed/sample/verwerkersovereenkomst.md", import.meta.url),
@@ -285,7 +286,7 @@ Deno.test("admin compare page: two commits of any agreement, found by their offe
     await offerTwoVersions(service);
     const log = await git([
       "--git-dir",
-      `${service.dir}/history.git`,
+      await historyGitDir(service.dir),
       "log",
       "--format=%H %(trailers:key=Event,valueonly,separator=)",
       `--grep=^Agreement: ${BOARD.id}/${SUPPLIER} version`,

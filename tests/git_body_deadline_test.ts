@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { createGitHttp } from "../routes/git_http.ts";
-import { openDiskStore } from "../store/disk_store.ts";
+import { openTestStore } from "./helpers/test_store.ts";
 
 const NO_PROJECTION = { empty: () => null, wants: () => false, apply() {}, setHead() {} };
 const COMMITTER = { name: "Akkoord", email: "history@akkoord.example" };
@@ -37,7 +37,7 @@ function trickle(everyMs: number): { body: ReadableStream<Uint8Array>; stop(): v
 
 Deno.test("git HTTP: a request body that trickles in is cut off at the body deadline", async () => {
   const dir = await Deno.makeTempDir({ prefix: "akkoord-git-deadline-" });
-  const store = await openDiskStore({ dir, projection: NO_PROJECTION, committer: COMMITTER });
+  const store = await openTestStore({ dir, projection: NO_PROJECTION, committer: COMMITTER });
   const app = new Hono();
   app.route(
     "/history.git",

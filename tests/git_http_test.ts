@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { createGitHttp, type GitHttpLimits } from "../routes/git_http.ts";
-import { openDiskStore } from "../store/disk_store.ts";
 import type { CommitRequest, HistoryStore, Identity } from "../store/history.ts";
 import { git, runCapture } from "./helpers/git.ts";
 import { buildBigHistory } from "./helpers/big_history.ts";
 import { applyDelta, encodeDelta } from "../store/delta.ts";
+import { historyGitDir, openTestStore } from "./helpers/test_store.ts";
 
 const COMMITTER: Identity = { name: "Akkoord", email: "history@akkoord.example" };
 const AUTHOR: Identity = { name: "Test Auditor", email: "auditor@example.org" };
@@ -53,7 +53,7 @@ async function withStore<T>(
   const dir = await Deno.makeTempDir({ prefix: "akkoord-git-http-", dir: parent });
   try {
     if (build !== null) await build(dir);
-    const store = await openDiskStore({ dir, projection: NO_PROJECTION, committer: COMMITTER });
+    const store = await openTestStore({ dir, projection: NO_PROJECTION, committer: COMMITTER });
     try {
       return await work(store, dir);
     } finally {
@@ -131,7 +131,7 @@ Deno.test("git clone over protocol v2 and v0 receives every object; fsck --stric
     const served = serve(store);
     try {
       const head = store.head() as string;
-      const expected = await objectList(`${dir}/history.git`);
+      const expected = await objectList(await historyGitDir(dir));
       for (const args of [[], V0]) {
         const clone = await cloneChecked(served.url, args, head);
         assert.deepEqual(await objectList(clone), expected);
@@ -165,14 +165,14 @@ Deno.test("shallow clones of depth 1 and 5, then fetch --deepen and --unshallow"
     const served = serve(store);
     try {
       const head = store.head() as string;
-      const full = await commitCount(`${dir}/history.git`);
+      const full = await commitCount(await historyGitDir(dir));
       for (const args of [[], V0]) {
         const one = await cloneChecked(served.url, args, head, ["--depth", "1"]);
         assert.equal(await commitCount(one), 1);
         assert.equal((await Deno.readTextFile(`${one}/shallow`)).trim(), head);
         assert.deepEqual(
           await objectList(one),
-          await objectList(`${dir}/history.git`, "--max-count=1", "HEAD"),
+          await objectList(await historyGitDir(dir), "--max-count=1", "HEAD"),
         );
         const five = await cloneChecked(served.url, args, head, ["--depth", "5"]);
         assert.equal(await commitCount(five), 5);
@@ -186,7 +186,7 @@ Deno.test("shallow clones of depth 1 and 5, then fetch --deepen and --unshallow"
           (await git(["--git-dir", five, "rev-parse", "--is-shallow-repository"])).trim(),
           "false",
         );
-        assert.deepEqual(await objectList(five), await objectList(`${dir}/history.git`));
+        assert.deepEqual(await objectList(five), await objectList(await historyGitDir(dir)));
         const since = await cloneChecked(served.url, args, head, [
           "--shallow-since=2025-01-06T10:00:00Z",
         ]);
@@ -224,7 +224,7 @@ Deno.test("git fetch after 100 appends transfers only the new objects, as a thin
         assert.equal((await git(["--git-dir", clone, "rev-parse", "main"])).trim(), head);
         const fresh = await git([
           "--git-dir",
-          `${dir}/history.git`,
+          await historyGitDir(dir),
           "rev-list",
           "--objects",
           head,
@@ -459,7 +459,7 @@ Deno.test("a history of 10,000 events clones with deltas of bounded depth and fs
         assert.equal(await commitCount(clone), 10_001);
         assert.equal(
           (await objectList(clone)).length,
-          (await objectList(`${dir}/history.git`)).length,
+          (await objectList(await historyGitDir(dir))).length,
         );
         const [pack] = [...Deno.readDirSync(`${clone}/objects/pack`)]
           .filter((entry) => entry.name.endsWith(".pack"));

@@ -10,6 +10,7 @@ import {
   versionFields,
 } from "./helpers/board_flow.ts";
 import { Browser, sampleOffer, startTestService, type TestService } from "./helpers/service.ts";
+import { historyGitDir } from "./helpers/test_store.ts";
 
 const AGREEMENT = `agreements/${BOARD.id}/${SUPPLIER}`;
 
@@ -46,7 +47,7 @@ Deno.test("stock git clones the history; fsck --strict is clean; every commit ve
   const clone = await Deno.makeTempDir({ prefix: "akkoord-clone-" });
   try {
     await makeHistory(service);
-    await git(["clone", "--quiet", `${service.dir}/history.git`, clone]);
+    await git(["clone", "--quiet", await historyGitDir(service.dir), clone]);
     await git(["fsck", "--strict", "--no-dangling"], { cwd: clone });
 
     const published = await (await fetch(`${service.url}/.well-known/akkoord/allowed_signers`))
@@ -83,7 +84,7 @@ Deno.test("git log -p on an agreement shows each version as a readable diff", as
   const service = await startTestService();
   try {
     await makeHistory(service);
-    const gitDir = `${service.dir}/history.git`;
+    const gitDir = await historyGitDir(service.dir);
     const log = await git([
       "--git-dir",
       gitDir,
@@ -105,7 +106,7 @@ Deno.test("a signature names the oid and SHA-256 of exactly the content in the t
   const checkout = await Deno.makeTempDir({ prefix: "akkoord-checkout-" });
   try {
     await makeHistory(service);
-    const gitDir = `${service.dir}/history.git`;
+    const gitDir = await historyGitDir(service.dir);
     const message = await git(["--git-dir", gitDir, "log", "-1", "--format=%B"]);
     const trailer = (name: string) => new RegExp(`^${name}: (.+)$`, "m").exec(message)?.[1];
     assert.equal(trailer("Event"), "signed");

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { BOARD, headOf, offer, withService } from "./helpers/board_flow.ts";
 import { sampleOffer, type TestService } from "./helpers/service.ts";
+import { historyGitDir } from "./helpers/test_store.ts";
 
 const PARALLEL = 6;
 
 async function commitsSince(service: TestService, from: string): Promise<string[]> {
   const log = await new Deno.Command("git", {
-    args: ["--git-dir", `${service.dir}/history.git`, "log", "--format=%H", `${from}..HEAD`],
+    args: ["--git-dir", await historyGitDir(service.dir), "log", "--format=%H", `${from}..HEAD`],
   }).output();
   return new TextDecoder().decode(log.stdout).split("\n").filter(Boolean);
 }

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { DEMO_OPERATOR_KVK } from "../config.ts";
 import { type Principal, SYSTEM_ACTOR } from "../domain/actor.ts";
 import { inviteSupplier } from "../domain/invite_supplier.ts";
+import { stateProjection } from "../domain/projection.ts";
 import { emptyState } from "../domain/state.ts";
+import { COMMITTER } from "../server.ts";
 import {
   acceptTerms,
   BOARD,
@@ -13,8 +15,9 @@ import {
   withService,
 } from "./helpers/board_flow.ts";
 import { git } from "./helpers/git.ts";
-import { Browser, type TestService } from "./helpers/service.ts";
+import { Browser, startTestService, type TestService } from "./helpers/service.ts";
 import { runVerify } from "./helpers/verify_cli.ts";
+import { historyGitDir, openTestStore, outboxMails } from "./helpers/test_store.ts";
 
 const INVITE = `/boards/${BOARD.id}/invite`;
 const VALID = {
@@ -23,36 +26,28 @@ const VALID = {
   message: "Beste mensen,\r\n\r\nWilt u uw overeenkomst voortaan via Akkoord aanbieden?\r\n",
 };
 
-/** The outbox's mail files, by name. */
-async function outboxFiles(service: TestService): Promise<string[]> {
+/** The outbox's mails by idempotency key, once the outbox caught up. */
+async function outboxKeys(service: TestService): Promise<string[]> {
   await (await fetch(`${service.url}/dev/outbox`)).body?.cancel();
-  const names: string[] = [];
-  for await (const entry of Deno.readDir(`${service.dir}/outbox`)) {
-    if (entry.isFile && entry.name.endsWith(".json")) names.push(entry.name);
-  }
-  return names.sort();
+  return (await outboxMails(service.dir)).map((mail) => mail.idempotencyKey).sort();
 }
 
 async function mailsOf(
   service: TestService,
   commit: string,
-): Promise<Array<{ to: string; subject: string; text: string }>> {
-  const mails = [];
-  for (const name of await outboxFiles(service)) {
-    const mail = JSON.parse(await Deno.readTextFile(`${service.dir}/outbox/${name}`));
-    if (mail.commit === commit) mails.push(mail);
-  }
-  return mails;
+): Promise<Array<{ to: string; subject: string; text: string; html: string }>> {
+  await outboxKeys(service);
+  return (await outboxMails(service.dir)).filter((mail) => mail.commit === commit);
 }
 
 async function showAtHead(service: TestService, path: string): Promise<string> {
-  return await git(["--git-dir", `${service.dir}/history.git`, "show", `main:${path}`]);
+  return await git(["--git-dir", await historyGitDir(service.dir), "show", `main:${path}`]);
 }
 
 async function trailersAtHead(service: TestService): Promise<string> {
   return await git([
     "--git-dir",
-    `${service.dir}/history.git`,
+    await historyGitDir(service.dir),
     "log",
     "-1",
     "--format=%(trailers:unfold)",
@@ -68,13 +63,13 @@ async function refused(
   field: string,
 ): Promise<string> {
   const head = await headOf(service);
-  const mails = await outboxFiles(service);
+  const mails = await outboxKeys(service);
   const response = await user.submit(INVITE, { ...VALID, ...fields });
   const html = await response.text();
   assert.equal(response.status, 422, `refused: ${JSON.stringify(fields)}`);
   assert.match(html, new RegExp(`href="#${field}"`), `the error names field ${field}`);
   assert.equal(await headOf(service), head, "no commit");
-  assert.deepEqual(await outboxFiles(service), mails, "no mail");
+  assert.deepEqual(await outboxKeys(service), mails, "no mail");
   return html;
 }
 
@@ -113,7 +108,9 @@ Deno.test("a board person invites a supplier: one event commit, one mail with th
     assert.match(mails[0]!.text, /^Beste Lesmateriaal Noord B\.V\.,/);
     assert.match(mails[0]!.text, /Wilt u uw overeenkomst voortaan via Akkoord aanbieden\?/);
     assert.match(mails[0]!.text, /Rita Beoordelaar stuurde dit bericht namens Stichting Van Hall/);
-    await outboxFiles(service);
+    assert.match(mails[0]!.html, /<a href="http:\/\/127\.0\.0\.1:\d+\/">Over Akkoord<\/a>/);
+    assert.doesNotMatch(mails[0]!.html, /Bekijk de overeenkomst/, "the link goes to the home page");
+    await outboxKeys(service);
     assert.equal((await mailsOf(service, head)).length, 1, "catching up again mails nothing twice");
 
     const listed = await reviewer.page(INVITE);
@@ -121,13 +118,21 @@ Deno.test("a board person invites a supplier: one event commit, one mail with th
 
     const signatory = await boardUser(service, BOARD, ["ondertekenen"], "Sander Tekenaar");
     await signatory.page(INVITE);
-    const second = await signatory.submit(INVITE, { ...VALID, supplierName: "Toetsbureau" });
+    const second = await signatory.submit(INVITE, {
+      ...VALID,
+      supplierName: "Toetsbureau",
+      email: "privacy@toetsbureau.example",
+    });
     assert.equal(second.status, 303, "a signatory may invite too");
 
     const signers = `${service.dir}/published_allowed_signers`;
     const published = await fetch(`${service.url}/.well-known/akkoord/allowed_signers`);
     await Deno.writeTextFile(signers, await published.text());
-    const verified = await runVerify([`${service.dir}/history.git`, "--allowed-signers", signers]);
+    const verified = await runVerify([
+      await historyGitDir(service.dir),
+      "--allowed-signers",
+      signers,
+    ]);
     assert.equal(verified.code, 0, verified.stderr);
     assert.match(verified.stdout, /supplier-invited 2/);
   }));
@@ -175,7 +180,7 @@ Deno.test("an invitation with a line break in a name, a bad address or a long me
 Deno.test("only the board's own reviewers and signatories invite on its behalf", () =>
   withService(async (service) => {
     const head = await headOf(service);
-    const mails = await outboxFiles(service);
+    const mails = await outboxKeys(service);
     const anonymous = await new Browser(service.url).request(INVITE);
     await anonymous.body?.cancel();
     assert.equal(anonymous.status, 401);
@@ -197,7 +202,7 @@ Deno.test("only the board's own reviewers and signatories invite on its behalf",
       assert.equal(notifications.status, 403, `${login.name} may not see the notification page`);
     }
     assert.equal(await headOf(service), head, "nothing was recorded");
-    assert.deepEqual(await outboxFiles(service), mails, "nothing was mailed");
+    assert.deepEqual(await outboxKeys(service), mails, "nothing was mailed");
 
     const early = await boardUser(service, OTHER_BOARD, ["beoordelen"]);
     await early.page(`/boards/${OTHER_BOARD.id}/invite`);
@@ -246,3 +251,165 @@ Deno.test("the domain decision refuses what the form refuses, whoever calls it",
     /supplier\.invite/,
   );
 });
+
+/** A reviewer of {@link BOARD}, as the domain sees one, for invitations planted in the history. */
+const PLANTER: Principal = {
+  subject: "planter",
+  name: "Rita Beoordelaar",
+  organisation: BOARD.kvk,
+  assurance: "urn:etoegang:core:assurance-class:loa3",
+  mandates: ["beoordelen"],
+  supplier: false,
+  admin: false,
+  auditor: false,
+};
+
+/** Records invitations of {@link BOARD} in the history of `dir`, at the times given. */
+async function plantInvitations(
+  dir: string,
+  invitations: Array<{ email: string; at: Date }>,
+): Promise<void> {
+  const store = await openTestStore({ dir, projection: stateProjection, committer: COMMITTER });
+  try {
+    for (const { email, at } of invitations) {
+      await store.transact((state) =>
+        inviteSupplier(state, { principal: PLANTER, board: BOARD.id, ...VALID, email, at })
+      );
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+/** Posts an invitation that must be refused with 429: no commit, no mail; returns the page. */
+async function limited(service: TestService, user: Browser, email: string): Promise<string> {
+  const head = await headOf(service);
+  const mails = await outboxKeys(service);
+  const response = await user.submit(INVITE, { ...VALID, email });
+  const html = await response.text();
+  assert.equal(response.status, 429, `limited: ${email}`);
+  assert.equal(await headOf(service), head, "no commit");
+  assert.deepEqual(await outboxKeys(service), mails, "no mail");
+  return html;
+}
+
+async function invited(user: Browser, email: string): Promise<void> {
+  const response = await user.submit(INVITE, { ...VALID, email });
+  await response.body?.cancel();
+  assert.equal(response.status, 303, `invited: ${email}`);
+}
+
+Deno.test("a board invites at most AKKOORD_INVITES_PER_DAY a day and an address once a week, counted from the history", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "akkoord-invite-limits-" });
+  const env = { AKKOORD_INVITES_PER_DAY: "3" };
+  const signIn = async (service: TestService) => {
+    const user = await boardUser(service, BOARD, ["beoordelen"], "Rita Beoordelaar");
+    await user.page(INVITE);
+    return user;
+  };
+  try {
+    const first = await startTestService(env, dir);
+    await acceptTerms(await signIn(first), BOARD.id);
+    await first.close();
+    const day = 24 * 60 * 60 * 1000;
+    await plantInvitations(dir, [
+      { email: "vorige-week@leverancier.example", at: new Date(Date.now() - 8 * day) },
+      { email: "deze-week@leverancier.example", at: new Date(Date.now() - 6 * day) },
+    ]);
+
+    const service = await startTestService(env, dir);
+    try {
+      const user = await signIn(service);
+      for (const email of ["deze-week@leverancier.example", "DEZE-WEEK@Leverancier.example"]) {
+        const html = await limited(service, user, email);
+        assert.match(
+          html,
+          /href="#email"[^>]*>Uw bestuur nodigde dit adres op \d+ \w+ \d{4} al uit/,
+        );
+        assert.match(
+          html,
+          /hoogstens één uitnodiging per 7 dagen; u kunt het vanaf \d+ \w+ \d{4} om/,
+        );
+      }
+      await invited(user, "vorige-week@leverancier.example");
+      await invited(user, "een@leverancier.example");
+      await invited(user, "twee@leverancier.example");
+      const full = await limited(service, user, "drie@leverancier.example");
+      assert.match(full, /Uw bestuur heeft vandaag al 3 uitnodigingen verstuurd/);
+    } finally {
+      await service.close();
+    }
+
+    const restarted = await startTestService(env, dir);
+    try {
+      const user = await signIn(restarted);
+      const full = await limited(restarted, user, "drie@leverancier.example");
+      assert.match(full, /vandaag al 3 uitnodigingen/, "the limit holds after a restart");
+    } finally {
+      await restarted.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the day of the invitation limit is the Europe/Amsterdam day, not the UTC day", () => {
+  const state = emptyState();
+  state.boards.set(BOARD.id, {
+    id: BOARD.id,
+    kvk: BOARD.kvk,
+    name: "Stichting Van Hall Larenstein",
+    sector: "ho",
+    contactEmail: "privacy@bg41344.besturen.example",
+    termsAccepted: { version: "1", at: "2026-12-01T10:00:00Z", actor: SYSTEM_ACTOR },
+  });
+  const limits = { perDay: 2, sameAddressDays: 7 };
+  const invite = (email: string, at: string) => {
+    const decision = inviteSupplier(state, {
+      principal: PLANTER,
+      board: BOARD.id,
+      ...VALID,
+      email,
+      at: new Date(at),
+      limits,
+    });
+    state.invitations.set(`${BOARD.id}/${decision.result.id}`, decision.result);
+  };
+  invite("a@leverancier.example", "2026-12-04T10:00:00Z");
+  invite("b@leverancier.example", "2026-12-04T22:30:00Z");
+  assert.throws(
+    () => invite("c@leverancier.example", "2026-12-04T22:59:00Z"),
+    /limit_reached|2 invitations today/,
+  );
+  invite("c@leverancier.example", "2026-12-04T23:00:00Z");
+  assert.throws(
+    () => invite("a@leverancier.example", "2026-12-11T09:59:59Z"),
+    /invited this address at 2026-12-04T10:00:00Z; it may again from 2026-12-11T10:00:00Z/,
+  );
+  invite("a@leverancier.example", "2026-12-11T10:00:01Z");
+});
+
+Deno.test("the confirmation after sending shows the recorded invitation, never text from the address", () =>
+  withService(async (service) => {
+    const user = await boardUser(service, BOARD, ["beoordelen"]);
+    await acceptTerms(user, BOARD.id);
+    const forged = await user.page(
+      `${INVITE}?verstuurd=${encodeURIComponent("Win nu €1000 op oplichter.example")}`,
+    );
+    assert.equal(forged.status, 200);
+    assert.doesNotMatch(forged.html, /oplichter|is verstuurd/);
+
+    await user.page(INVITE);
+    const response = await user.submit(INVITE, VALID);
+    const location = response.headers.get("Location") ?? "";
+    assert.match(location, /\/invite\?verstuurd=[0-9a-f]{16}$/);
+    const confirmed = await user.page(location);
+    assert.match(
+      confirmed.html,
+      /De uitnodiging aan Lesmateriaal Noord B\.V\. \(privacy@lesmateriaal-noord\.example\) is verstuurd\./,
+    );
+    const elsewhere = await boardUser(service, OTHER_BOARD, ["beoordelen"]);
+    await acceptTerms(elsewhere, OTHER_BOARD.id);
+    const other = await elsewhere.page(location.replace(BOARD.id, OTHER_BOARD.id));
+    assert.doesNotMatch(other.html, /is verstuurd/, "another board's invitation is not confirmed");
+  }));

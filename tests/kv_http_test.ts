@@ -4,6 +4,9 @@ import { generateSigningKey } from "../store/signing_key.ts";
 import { git, runCapture } from "./helpers/git.ts";
 import { agreementPath, BOARD, offeredToBoard } from "./helpers/board_flow.ts";
 import { Browser, startTestService, type TestService } from "./helpers/service.ts";
+import { onlyOn } from "./helpers/test_store.ts";
+
+// About the Deno KV backend itself, which these tests set up explicitly.
 
 async function auditorCloneUrl(service: TestService): Promise<string> {
   const auditor = new Browser(service.url);
@@ -40,65 +43,71 @@ async function verifyAll(clone: string, signers: string): Promise<number> {
   return commits.length;
 }
 
-Deno.test("a KV-backed service serves its history to stock git over HTTP", async () => {
-  const work = await Deno.makeTempDir({ prefix: "akkoord-kv-http-" });
-  const data = `${work}/data`;
-  const { file } = await generateSigningKey();
-  const env = { AKKOORD_STORE: "kv", AKKOORD_SIGNING_KEY: file };
-  try {
-    let service = await startTestService(env, data);
-    let events: number;
+Deno.test(
+  onlyOn("kv", "a KV-backed service serves its history to stock git over HTTP"),
+  async () => {
+    const work = await Deno.makeTempDir({ prefix: "akkoord-kv-http-" });
+    const data = `${work}/data`;
+    const { file } = await generateSigningKey();
+    const env = { AKKOORD_STORE: "kv", AKKOORD_SIGNING_KEY: file };
     try {
-      const { user, shown } = await offeredToBoard(service, ["beoordelen", "ondertekenen"]);
-      assert.equal((await user.submit(agreementPath(BOARD.id, "approve"), shown)).status, 303);
-      const clone = `${work}/first.git`;
-      await git([
-        "-c",
-        "transfer.fsckObjects=true",
-        "clone",
-        "--quiet",
-        "--bare",
-        await auditorCloneUrl(service),
-        clone,
-      ]);
-      await git(["--git-dir", clone, "fsck", "--strict", "--no-dangling"]);
-      const signers = `${work}/allowed_signers`;
-      const published = await (await fetch(`${service.url}/.well-known/akkoord/allowed_signers`))
-        .text();
-      assert.equal(published, await git(["--git-dir", clone, "show", "HEAD:keys/allowed_signers"]));
-      await Deno.writeTextFile(signers, published);
-      events = await verifyAll(clone, signers);
-      assert.ok(events >= 4, `every event is a commit, got ${events}`);
-      assert.match(
-        await git(["--git-dir", clone, "log", "-1", "--format=%B"]),
-        /^Event: approved$/m,
-      );
-    } finally {
-      await service.close();
-    }
-    await Deno.stat(`${data}/history.kv`);
-    await assert.rejects(Deno.stat(`${data}/history.git`), Deno.errors.NotFound);
+      let service = await startTestService(env, data);
+      let events: number;
+      try {
+        const { user, shown } = await offeredToBoard(service, ["beoordelen", "ondertekenen"]);
+        assert.equal((await user.submit(agreementPath(BOARD.id, "approve"), shown)).status, 303);
+        const clone = `${work}/first.git`;
+        await git([
+          "-c",
+          "transfer.fsckObjects=true",
+          "clone",
+          "--quiet",
+          "--bare",
+          await auditorCloneUrl(service),
+          clone,
+        ]);
+        await git(["--git-dir", clone, "fsck", "--strict", "--no-dangling"]);
+        const signers = `${work}/allowed_signers`;
+        const published = await (await fetch(`${service.url}/.well-known/akkoord/allowed_signers`))
+          .text();
+        assert.equal(
+          published,
+          await git(["--git-dir", clone, "show", "HEAD:keys/allowed_signers"]),
+        );
+        await Deno.writeTextFile(signers, published);
+        events = await verifyAll(clone, signers);
+        assert.ok(events >= 4, `every event is a commit, got ${events}`);
+        assert.match(
+          await git(["--git-dir", clone, "log", "-1", "--format=%B"]),
+          /^Event: approved$/m,
+        );
+      } finally {
+        await service.close();
+      }
+      await Deno.stat(`${data}/history.kv`);
+      await assert.rejects(Deno.stat(`${data}/history.git`), Deno.errors.NotFound);
 
-    service = await startTestService(env, data);
-    try {
-      const clone = `${work}/second.git`;
-      await git([
-        "-c",
-        "transfer.fsckObjects=true",
-        "clone",
-        "--quiet",
-        "--bare",
-        await auditorCloneUrl(service),
-        clone,
-      ]);
-      await git(["--git-dir", clone, "fsck", "--strict", "--no-dangling"]);
-      await git(["--git-dir", clone, "fetch", "--quiet", `${work}/first.git`, "HEAD:refs/first"]);
-      await git(["--git-dir", clone, "merge-base", "--is-ancestor", "refs/first", "HEAD"]);
-      assert.ok((await verifyAll(clone, `${work}/allowed_signers`)) >= events);
+      service = await startTestService(env, data);
+      try {
+        const clone = `${work}/second.git`;
+        await git([
+          "-c",
+          "transfer.fsckObjects=true",
+          "clone",
+          "--quiet",
+          "--bare",
+          await auditorCloneUrl(service),
+          clone,
+        ]);
+        await git(["--git-dir", clone, "fsck", "--strict", "--no-dangling"]);
+        await git(["--git-dir", clone, "fetch", "--quiet", `${work}/first.git`, "HEAD:refs/first"]);
+        await git(["--git-dir", clone, "merge-base", "--is-ancestor", "refs/first", "HEAD"]);
+        assert.ok((await verifyAll(clone, `${work}/allowed_signers`)) >= events);
+      } finally {
+        await service.close();
+      }
     } finally {
-      await service.close();
+      await Deno.remove(work, { recursive: true });
     }
-  } finally {
-    await Deno.remove(work, { recursive: true });
-  }
-});
+  },
+);

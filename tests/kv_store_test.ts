@@ -4,6 +4,9 @@ import { openKvStore } from "../store/kv_store.ts";
 import { generateSigningKey, rotatedAllowedSigners } from "../store/signing_key.ts";
 import type { SigningKey } from "../store/sshsig.ts";
 import type { CommitRequest, HistoryStore, Identity, Projection } from "../store/history.ts";
+import { onlyOn } from "./helpers/test_store.ts";
+
+// About the Deno KV backend itself, which these tests set up explicitly.
 
 interface FilesState {
   files: Map<string, string>;
@@ -70,145 +73,167 @@ const EVENTS: Array<Record<string, string | null>> = [
   { "agreements/41039/81819889/status.json": null },
 ];
 
-Deno.test("the same events with a fixed clock give the same oids on disk and on KV", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "akkoord-kv-" });
-  try {
-    const { key, file } = await generateSigningKey();
-    await Deno.writeTextFile(`${dir}/signing_key`, file, { mode: 0o600 });
-    const disk = await openDiskStore({ dir, projection: filesProjection(), committer: COMMITTER });
-    await withKv(async (kv) => {
-      const store = await openKv(kv, key);
-      try {
-        for (const [i, files] of EVENTS.entries()) {
-          const onDisk = await append(disk, request(i, files));
-          const onKv = await append(store, request(i, files));
-          assert.equal(onKv, onDisk, `event ${i}`);
+Deno.test(
+  onlyOn("kv", "the same events with a fixed clock give the same oids on disk and on KV"),
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "akkoord-kv-" });
+    try {
+      const { key, file } = await generateSigningKey();
+      await Deno.writeTextFile(`${dir}/signing_key`, file, { mode: 0o600 });
+      const disk = await openDiskStore({
+        dir,
+        projection: filesProjection(),
+        committer: COMMITTER,
+      });
+      await withKv(async (kv) => {
+        const store = await openKv(kv, key);
+        try {
+          for (const [i, files] of EVENTS.entries()) {
+            const onDisk = await append(disk, request(i, files));
+            const onKv = await append(store, request(i, files));
+            assert.equal(onKv, onDisk, `event ${i}`);
+          }
+          assert.equal(store.head(), disk.head());
+          assert.deepEqual(store.state, disk.state);
+          assert.equal(store.allowedSigners(), disk.allowedSigners());
+          assert.deepEqual(await store.log(), await disk.log());
+          const path = "agreements/41039/81819889/status.json";
+          assert.deepEqual(await store.log({ path }), await disk.log({ path }));
+          const [latest] = await store.log({ limit: 1 });
+          assert.ok(latest !== undefined);
+          assert.deepEqual(
+            await store.readTreeFiles(latest.tree),
+            await disk.readTreeFiles(latest.tree),
+          );
+          const first = (await store.log()).at(-1)?.oid ?? "";
+          assert.equal(decoder.decode((await store.readFile(first, path)) ?? undefined), "{}\n");
+          assert.equal(await store.readFile(latest.oid, path), null);
+          assert.deepEqual(await store.readObject(latest.oid), await disk.readObject(latest.oid));
+        } finally {
+          await store.close();
         }
-        assert.equal(store.head(), disk.head());
-        assert.deepEqual(store.state, disk.state);
-        assert.equal(store.allowedSigners(), disk.allowedSigners());
-        assert.deepEqual(await store.log(), await disk.log());
-        const path = "agreements/41039/81819889/status.json";
-        assert.deepEqual(await store.log({ path }), await disk.log({ path }));
-        const [latest] = await store.log({ limit: 1 });
-        assert.ok(latest !== undefined);
-        assert.deepEqual(
-          await store.readTreeFiles(latest.tree),
-          await disk.readTreeFiles(latest.tree),
-        );
-        const first = (await store.log()).at(-1)?.oid ?? "";
-        assert.equal(decoder.decode((await store.readFile(first, path)) ?? undefined), "{}\n");
-        assert.equal(await store.readFile(latest.oid, path), null);
-        assert.deepEqual(await store.readObject(latest.oid), await disk.readObject(latest.oid));
-      } finally {
-        await store.close();
+        const reopened = await openKv(kv, key);
+        assert.deepEqual(reopened.state, disk.state);
+        assert.equal(reopened.head(), disk.head());
+        await reopened.close();
+      });
+      await disk.close();
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+Deno.test(
+  onlyOn("kv", "two stores on one KV database: each decide sees the other's commits"),
+  async () => {
+    await withKv(async (kv) => {
+      const { key } = await generateSigningKey();
+      const stores = [await openKv(kv, key), await openKv(kv, key)];
+      const counter = (state: FilesState) => Number(state.files.get("counter.txt") ?? "0");
+      const decided: number[] = [];
+      const runs = Array.from({ length: 40 }, (_, i) =>
+        stores[i % 2]!.transact((state) => {
+          decided.push(i);
+          const next = counter(state) + 1;
+          return { commit: request(i, { "counter.txt": String(next) }), result: next };
+        }));
+      const results = (await Promise.all(runs)).map((run) => run.result);
+      assert.deepEqual(results.sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i + 1));
+      assert.ok(decided.length > 40, "some decisions lost a race and ran again");
+      const log = await stores[0]!.log({
+        from: (await kv.get<string>(["history", "refs", "refs/heads/main"])).value ?? "",
+      });
+      assert.equal(log.length, 40);
+      assert.ok(log.every((commit) => commit.parents.length <= 1));
+      for (const store of stores) await store.close();
+      const fresh = await openKv(kv, key);
+      assert.equal(counter(fresh.state), 40);
+      await fresh.close();
+    });
+  },
+);
+
+Deno.test(
+  onlyOn("kv", "an object larger than one KV value is chunked and read back whole"),
+  async () => {
+    await withKv(async (kv) => {
+      const { key } = await generateSigningKey();
+      const store = await openKv(kv, key);
+      const large = new Uint8Array(300_000);
+      for (let offset = 0; offset < large.length; offset += 65_536) {
+        crypto.getRandomValues(large.subarray(offset, offset + 65_536));
       }
-      const reopened = await openKv(kv, key);
-      assert.deepEqual(reopened.state, disk.state);
-      assert.equal(reopened.head(), disk.head());
-      await reopened.close();
+      const oid = await append(store, request(1, { "large.bin": large }));
+      assert.deepEqual(await store.readFile(oid, "large.bin"), large);
+      const chunks = await Array.fromAsync(kv.list({ prefix: ["history", "chunks"] }));
+      assert.ok(chunks.length >= 5, `${chunks.length} chunks`);
+      await store.close();
     });
-    await disk.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  },
+);
 
-Deno.test("two stores on one KV database: each decide sees the other's commits", async () => {
-  await withKv(async (kv) => {
-    const { key } = await generateSigningKey();
-    const stores = [await openKv(kv, key), await openKv(kv, key)];
-    const counter = (state: FilesState) => Number(state.files.get("counter.txt") ?? "0");
-    const decided: number[] = [];
-    const runs = Array.from({ length: 40 }, (_, i) =>
-      stores[i % 2]!.transact((state) => {
-        decided.push(i);
-        const next = counter(state) + 1;
-        return { commit: request(i, { "counter.txt": String(next) }), result: next };
-      }));
-    const results = (await Promise.all(runs)).map((run) => run.result);
-    assert.deepEqual(results.sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i + 1));
-    assert.ok(decided.length > 40, "some decisions lost a race and ran again");
-    const log = await stores[0]!.log({
-      from: (await kv.get<string>(["history", "refs", "refs/heads/main"])).value ?? "",
+Deno.test(
+  onlyOn("kv", "an append beyond KV's atomic limits names the limit and writes nothing"),
+  async () => {
+    await withKv(async (kv) => {
+      const { key } = await generateSigningKey();
+      const store = await openKv(kv, key);
+      const first = await append(store, request(1, { "a.txt": "a" }));
+      const many: Record<string, string> = {};
+      for (let i = 0; i < 1000; i++) many[`many/${i}.txt`] = String(i);
+      await assert.rejects(
+        store.transact(() => ({ commit: request(2, many), result: null })),
+        /needs 10\d\d writes, more than the 1000 mutations one atomic operation allows/,
+      );
+      const big: Record<string, Uint8Array> = {};
+      for (let i = 0; i < 14; i++) {
+        big[`big/${i}.bin`] = crypto.getRandomValues(new Uint8Array(60_000));
+      }
+      await assert.rejects(
+        store.transact(() => ({ commit: request(3, big), result: null })),
+        /writes \d+ bytes, more than the 819200 bytes \(800 KiB\) one atomic operation allows/,
+      );
+      assert.equal(store.head(), first);
+      const objects = await Array.fromAsync(kv.list({ prefix: ["history", "objects"] }));
+      assert.equal(objects.length, 5, "two blobs, two trees and the commit of the first append");
+      await store.close();
     });
-    assert.equal(log.length, 40);
-    assert.ok(log.every((commit) => commit.parents.length <= 1));
-    for (const store of stores) await store.close();
-    const fresh = await openKv(kv, key);
-    assert.equal(counter(fresh.state), 40);
-    await fresh.close();
-  });
-});
+  },
+);
 
-Deno.test("an object larger than one KV value is chunked and read back whole", async () => {
-  await withKv(async (kv) => {
-    const { key } = await generateSigningKey();
-    const store = await openKv(kv, key);
-    const large = new Uint8Array(300_000);
-    for (let offset = 0; offset < large.length; offset += 65_536) {
-      crypto.getRandomValues(large.subarray(offset, offset + 65_536));
-    }
-    const oid = await append(store, request(1, { "large.bin": large }));
-    assert.deepEqual(await store.readFile(oid, "large.bin"), large);
-    const chunks = await Array.fromAsync(kv.list({ prefix: ["history", "chunks"] }));
-    assert.ok(chunks.length >= 5, `${chunks.length} chunks`);
-    await store.close();
-  });
-});
-
-Deno.test("an append beyond KV's atomic limits names the limit and writes nothing", async () => {
-  await withKv(async (kv) => {
-    const { key } = await generateSigningKey();
-    const store = await openKv(kv, key);
-    const first = await append(store, request(1, { "a.txt": "a" }));
-    const many: Record<string, string> = {};
-    for (let i = 0; i < 1000; i++) many[`many/${i}.txt`] = String(i);
-    await assert.rejects(
-      store.transact(() => ({ commit: request(2, many), result: null })),
-      /needs 10\d\d writes, more than the 1000 mutations one atomic operation allows/,
-    );
-    const big: Record<string, Uint8Array> = {};
-    for (let i = 0; i < 14; i++) {
-      big[`big/${i}.bin`] = crypto.getRandomValues(new Uint8Array(60_000));
-    }
-    await assert.rejects(
-      store.transact(() => ({ commit: request(3, big), result: null })),
-      /writes \d+ bytes, more than the 819200 bytes \(800 KiB\) one atomic operation allows/,
-    );
-    assert.equal(store.head(), first);
-    const objects = await Array.fromAsync(kv.list({ prefix: ["history", "objects"] }));
-    assert.equal(objects.length, 5, "two blobs, two trees and the commit of the first append");
-    await store.close();
-  });
-});
-
-Deno.test("a decision without a commit or a throwing decide writes nothing on KV", async () => {
-  await withKv(async (kv) => {
-    const { key } = await generateSigningKey();
-    const store = await openKv(kv, key);
-    const first = await append(store, request(1, { "a.txt": "a" }));
-    assert.deepEqual(await store.transact(() => ({ commit: null, result: 7 })), {
-      oid: null,
-      result: 7,
+Deno.test(
+  onlyOn("kv", "a decision without a commit or a throwing decide writes nothing on KV"),
+  async () => {
+    await withKv(async (kv) => {
+      const { key } = await generateSigningKey();
+      const store = await openKv(kv, key);
+      const first = await append(store, request(1, { "a.txt": "a" }));
+      assert.deepEqual(await store.transact(() => ({ commit: null, result: 7 })), {
+        oid: null,
+        result: 7,
+      });
+      await assert.rejects(
+        store.transact(() => {
+          throw new Error("Cannot sign: not approved");
+        }),
+        /not approved/,
+      );
+      await assert.rejects(
+        store.transact(() => ({ commit: request(2, { "../x": "x" }), result: null })),
+        /is not a name Git accepts/,
+      );
+      assert.equal((await kv.get(["history", "refs", "refs/heads/main"])).value, first);
+      await store.close();
+      await assert.rejects(
+        store.transact(() => ({ commit: null, result: null })),
+        /store is closed/,
+      );
     });
-    await assert.rejects(
-      store.transact(() => {
-        throw new Error("Cannot sign: not approved");
-      }),
-      /not approved/,
-    );
-    await assert.rejects(
-      store.transact(() => ({ commit: request(2, { "../x": "x" }), result: null })),
-      /is not a name Git accepts/,
-    );
-    assert.equal((await kv.get(["history", "refs", "refs/heads/main"])).value, first);
-    await store.close();
-    await assert.rejects(store.transact(() => ({ commit: null, result: null })), /store is closed/);
-  });
-});
+  },
+);
 
-Deno.test("a key that keys/allowed_signers retired is refused on KV", async () => {
+Deno.test(onlyOn("kv", "a key that keys/allowed_signers retired is refused on KV"), async () => {
   await withKv(async (kv) => {
     const retired = (await generateSigningKey()).key;
     const active = (await generateSigningKey()).key;

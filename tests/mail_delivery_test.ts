@@ -4,7 +4,6 @@ import { digestMail, type Mail } from "../domain/mail.ts";
 import { stateProjection } from "../domain/projection.ts";
 import { registerOrganisations } from "../domain/registry.ts";
 import { COMMITTER } from "../server.ts";
-import { openDiskStore } from "../store/disk_store.ts";
 import type { HistoryStore } from "../store/history.ts";
 import { providerIdempotencyKey } from "../store/mail_sender.ts";
 import { openOutbox, type OutboxMail } from "../store/outbox.ts";
@@ -24,6 +23,13 @@ import {
 } from "./helpers/board_flow.ts";
 import { type ResendStandin, startResendStandin } from "./helpers/resend_standin.ts";
 import { Browser, sampleOffer, startTestService } from "./helpers/service.ts";
+import {
+  historyHead,
+  openTestStore,
+  outboxCursor,
+  outboxMails,
+  withTestStore,
+} from "./helpers/test_store.ts";
 
 const PROJECT = new URL("../", import.meta.url).pathname;
 const FROM = "Akkoord <akkoord@mail.example>";
@@ -38,22 +44,19 @@ function resendEnv(standin: ResendStandin): Record<string, string> {
   };
 }
 
-/** The mail records of a service's outbox, read from its files. */
-async function outboxRecords(dataDir: string): Promise<OutboxMail[]> {
-  const records: OutboxMail[] = [];
-  for await (const entry of Deno.readDir(`${dataDir}/outbox`)) {
-    if (!entry.isFile || !entry.name.endsWith(".json")) continue;
-    records.push(JSON.parse(await Deno.readTextFile(`${dataDir}/outbox/${entry.name}`)));
-  }
-  return records;
+/** The mail records of a service's outbox, read where its backend keeps them. */
+function outboxRecords(dataDir: string): Promise<OutboxMail[]> {
+  return outboxMails(dataDir);
 }
 
 /** Waits until no mail in the outbox is pending any more. */
 async function settled(dataDir: string, timeoutMs = 15_000): Promise<OutboxMail[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const records = await outboxRecords(dataDir);
+    // The cursor first: mails are stored before (or with) the cursor that
+    // covers them, so records read after it include every mail up to it.
     const caughtUp = await caughtUpWithHistory(dataDir);
+    const records = await outboxRecords(dataDir);
     if (caughtUp && records.every((mail) => mail.delivery.status !== "pending")) {
       return records;
     }
@@ -71,9 +74,9 @@ async function settled(dataDir: string, timeoutMs = 15_000): Promise<OutboxMail[
 
 /** Whether the outbox's cursor is at the history's head. */
 async function caughtUpWithHistory(dataDir: string): Promise<boolean> {
-  const head = (await Deno.readTextFile(`${dataDir}/history.git/refs/heads/main`)).trim();
-  const cursor = await Deno.readTextFile(`${dataDir}/outbox/cursor`).catch(() => "");
-  return cursor.trim() === head;
+  const head = await historyHead(dataDir);
+  const cursor = await outboxCursor(dataDir);
+  return (cursor ?? "").trim() === head;
 }
 
 function deliveredTo(standin: ResendStandin, to: string) {
@@ -132,7 +135,7 @@ Deno.test("every event that mails sends exactly one mail per recipient, also aft
     assert.equal(toSupplier.length, 2);
     assert.equal(toSupplier.filter((mail) => /ondertekend$/.test(String(mail.subject))).length, 1);
     const rejection = toSupplier.find((mail) => /afgewezen$/.test(String(mail.subject)));
-    assert.match(String(rejection?.text), /Reden: Artikel 9 is te ruim\./);
+    assert.match(String(rejection?.text), /Reden:\n\n> Artikel 9 is te ruim\./);
     const first = deliveredTo(standin, BOARD_ADDRESS)[0]!;
     assert.equal(first.from, FROM);
     assert.match(String(first.text), /"Testovereenkomst" \(versie 1\)/);
@@ -161,7 +164,7 @@ async function testOutbox(
   options: { maxAttempts?: number; now?: () => Date; digest?: boolean } = {},
 ) {
   const dir = await Deno.makeTempDir({ prefix: "akkoord-outbox-" });
-  const store = await openDiskStore({
+  const store = await openTestStore({
     dir,
     projection: TEST_PROJECTION,
     committer: COMMITTER,
@@ -358,7 +361,10 @@ Deno.test("the daily digest bundles a board's mails of one Amsterdam day under k
       at: new Date("2026-12-03T12:00:00Z"),
     });
     await history.outbox.catchUp();
-    await waitUntil(() => history.outbox.list(), (list) => list.length === 1);
+    await waitUntil(
+      () => history.outbox.list(),
+      (list) => list.length === 1 && list[0]!.delivery.status === "sent",
+    );
     assert.deepEqual(standin.delivered.map((mail) => mail.to), [["leverancier@digest.example"]]);
 
     clock = new Date("2026-12-04T12:00:00Z");
@@ -405,7 +411,12 @@ async function startChild(dir: string, env: Record<string, string>) {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "main.ts"],
     cwd: PROJECT,
-    env: { AKKOORD_DATA_DIR: dir, AKKOORD_PORT: "0", AKKOORD_HOSTNAME: "127.0.0.1", ...env },
+    env: {
+      AKKOORD_DATA_DIR: dir,
+      AKKOORD_PORT: "0",
+      AKKOORD_HOSTNAME: "127.0.0.1",
+      ...await withTestStore(dir, env),
+    },
     stdout: "piped",
     stderr: "null",
   }).spawn();
@@ -494,7 +505,7 @@ const EVIL = {
 
 /** Renames the test board and supplier and breaks the other board's address, with the service stopped. */
 async function registerEvilNames(dir: string): Promise<void> {
-  const store = await openDiskStore({ dir, projection: stateProjection, committer: COMMITTER });
+  const store = await openTestStore({ dir, projection: stateProjection, committer: COMMITTER });
   try {
     const board = store.state.boards.get(BOARD.id)!;
     const other = store.state.boards.get(OTHER_BOARD.id)!;
@@ -555,7 +566,10 @@ Deno.test("names, titles, reasons and addresses inject no header and no markup; 
         /^Nieuwe verwerkersovereenkomst van Schoolwijzer Bcc: /,
       );
       const rejection = deliveredTo(standin, SUPPLIER_ADDRESS)[0]!;
-      assert.match(String(rejection.text), /Reden: Reden Bcc: reason@evil\.example <b>vet<\/b>/);
+      assert.match(
+        String(rejection.text),
+        /Reden:\n\n> Reden\n>\n> Bcc: reason@evil\.example <b>vet<\/b>/,
+      );
       assert.match(String(rejection.html), /&lt;b>vet&lt;\/b>|&lt;b&gt;vet/);
       assert.equal(
         standin.calls.filter((call) => JSON.stringify(call.body).includes("address@evil")).length,
@@ -576,6 +590,8 @@ Deno.test("names, titles, reasons and addresses inject no header and no markup; 
       assert.match(failed, /privacy@bg13586\.besturen\.example/);
       assert.match(failed, /422 validation_error/);
       assert.match(failed, /is not one valid e-mail address/);
+      assert.match(failed, /Blijvend probleem: de maildienst weigert dit bericht/);
+      assert.match(failed, /Adres ongeldig: dit is niet één geldig e-mailadres/);
       assert.doesNotMatch(page.html, /<script>alert/);
       const reviewerPage = await reviewer.page("/admin/mail");
       assert.equal(reviewerPage.status, 403);

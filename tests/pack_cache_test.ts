@@ -8,6 +8,9 @@ import type { PackLog } from "../store/pack_log.ts";
 import { openPackLogFile, packLogPath } from "../store/pack_log_file.ts";
 import { buildBigHistory } from "./helpers/big_history.ts";
 import { git, run } from "./helpers/git.ts";
+import { onlyOn } from "./helpers/test_store.ts";
+
+// The pack log is a file beside the disk history; on KV the service keeps prepared entries in memory.
 
 const COMMITTER: Identity = { name: "Akkoord", email: "history@akkoord.example" };
 const AUTHOR: Identity = { name: "Test Auditor", email: "auditor@example.org" };
@@ -141,121 +144,142 @@ async function appendEvents(dir: string, count: number, label: string): Promise<
   }
 }
 
-Deno.test("a restart serves a clone from the pack log without preparing entries again", async () => {
-  await withHistory(150, async (dir) => {
-    const path = packLogPath(dir);
-    await serving(dir, async (url, store) => {
-      await cloneChecked(url, dir);
-      assert.ok(store.reads() > 151, `preparing read ${store.reads()} objects`);
-    });
-    const written = await digest(path);
-    await serving(dir, async (url, store, log) => {
-      await cloneChecked(url, dir);
-      assert.ok(store.reads() < 20, `after a restart the clone read ${store.reads()} objects`);
-      assert.ok(log.bytesRead >= log.size / 2, "the pack came from the log");
-    });
-    assert.equal(await digest(path), written, "the log was neither rebuilt nor extended");
-  });
-});
-
-Deno.test("a truncated or corrupted pack log is detected and rebuilt to the same bytes", async () => {
-  await withHistory(150, async (dir) => {
-    const path = packLogPath(dir);
-    await serving(dir, (url) => cloneChecked(url, dir));
-    const original = await Deno.readFile(path);
-    const damages: Array<[string, (bytes: Uint8Array) => Uint8Array]> = [
-      ["cut in the middle of a record", (bytes) => bytes.slice(0, bytes.length - 777)],
-      ["cut to half", (bytes) => bytes.slice(0, bytes.length >> 1)],
-      ["a flipped byte in entry data", (bytes) => flipped(bytes, bytes.length >> 1)],
-      ["a flipped byte in a record length", (bytes) => flipped(bytes, 12)],
-      ["a wrong header", (bytes) => flipped(bytes, 0)],
-      ["an empty file", () => new Uint8Array()],
-    ];
-    for (const [what, damage] of damages) {
-      await Deno.writeFile(path, damage(original));
+Deno.test(
+  onlyOn("disk", "a restart serves a clone from the pack log without preparing entries again"),
+  async () => {
+    await withHistory(150, async (dir) => {
+      const path = packLogPath(dir);
       await serving(dir, async (url, store) => {
         await cloneChecked(url, dir);
-        assert.ok(store.reads() > 0, `${what}: the damaged part was prepared again`);
+        assert.ok(store.reads() > 151, `preparing read ${store.reads()} objects`);
       });
-      assert.deepEqual(await Deno.readFile(path), original, `${what}: rebuilt to the same bytes`);
-    }
-  });
-});
+      const written = await digest(path);
+      await serving(dir, async (url, store, log) => {
+        await cloneChecked(url, dir);
+        assert.ok(store.reads() < 20, `after a restart the clone read ${store.reads()} objects`);
+        assert.ok(log.bytesRead >= log.size / 2, "the pack came from the log");
+      });
+      assert.equal(await digest(path), written, "the log was neither rebuilt nor extended");
+    });
+  },
+);
 
-Deno.test("a pack log of a history the store no longer has is cut back to the store's head", async () => {
-  await withHistory(150, async (dir) => {
-    const older = await Deno.makeTempDir({ prefix: "akkoord-pack-cache-older-" });
-    try {
-      await run("cp", ["-a", `${dir}/.`, older]);
-      await appendEvents(dir, 5, "Newer");
-      const log = `${older}/foreign.log`;
-      await serving(dir, (url) => cloneChecked(url, dir), log);
-      const longer = (await Deno.stat(log)).size;
-      await appendEvents(older, 3, "Other");
-      await serving(older, async (url) => {
-        await cloneChecked(url, older);
-        const fetched = await Deno.makeTempDir({ prefix: "akkoord-pack-cache-clone-" });
-        try {
-          await git([...STRICT, "clone", "--quiet", "--bare", "--depth", "2", url, `${fetched}/c`]);
-          await git(["--git-dir", `${fetched}/c`, "fsck", "--strict", "--no-dangling"]);
-        } finally {
-          await Deno.remove(fetched, { recursive: true });
-        }
-      }, log);
-      assert.notEqual((await Deno.stat(log)).size, longer, "the other history's commits went");
-    } finally {
-      await Deno.remove(older, { recursive: true });
-    }
-  });
-});
-
-Deno.test("a response body nobody reads stops the server reading the pack log", async () => {
-  await withHistory(3000, async (dir) => {
-    const store = await openDiskStore({ dir, projection: NO_PROJECTION, committer: COMMITTER });
-    const log = countingLog(await openPackLogFile(packLogPath(dir)));
-    try {
-      const app = new Hono();
-      app.route(
-        "/history.git",
-        createGitHttp({ store, packLog: log, authenticate: () => Promise.resolve(true) }),
-      );
-      const request = () =>
-        app.request("/history.git/git-upload-pack", {
-          method: "POST",
-          body: [
-            pkt("command=fetch\n"),
-            "0001",
-            pkt(`want ${store.head()}\n`),
-            pkt("done\n"),
-            "0000",
-          ]
-            .join(""),
-          headers: {
-            "Content-Type": "application/x-git-upload-pack-request",
-            "Git-Protocol": "version=2",
-          },
+Deno.test(
+  onlyOn("disk", "a truncated or corrupted pack log is detected and rebuilt to the same bytes"),
+  async () => {
+    await withHistory(150, async (dir) => {
+      const path = packLogPath(dir);
+      await serving(dir, (url) => cloneChecked(url, dir));
+      const original = await Deno.readFile(path);
+      const damages: Array<[string, (bytes: Uint8Array) => Uint8Array]> = [
+        ["cut in the middle of a record", (bytes) => bytes.slice(0, bytes.length - 777)],
+        ["cut to half", (bytes) => bytes.slice(0, bytes.length >> 1)],
+        ["a flipped byte in entry data", (bytes) => flipped(bytes, bytes.length >> 1)],
+        ["a flipped byte in a record length", (bytes) => flipped(bytes, 12)],
+        ["a wrong header", (bytes) => flipped(bytes, 0)],
+        ["an empty file", () => new Uint8Array()],
+      ];
+      for (const [what, damage] of damages) {
+        await Deno.writeFile(path, damage(original));
+        await serving(dir, async (url, store) => {
+          await cloneChecked(url, dir);
+          assert.ok(store.reads() > 0, `${what}: the damaged part was prepared again`);
         });
-      const warm = await request();
-      const pack = (await warm.arrayBuffer()).byteLength;
-      const before = log.bytesRead;
-      const reader = (await request()).body!.getReader();
-      await reader.read();
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const whilePaused = log.bytesRead - before;
-      let received = 0;
-      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-        received += chunk.value.length;
+        assert.deepEqual(await Deno.readFile(path), original, `${what}: rebuilt to the same bytes`);
       }
-      const total = log.bytesRead - before;
-      assert.ok(pack > 2 << 20, `the pack is ${pack} bytes`);
-      assert.ok(whilePaused <= 1 << 20, `${whilePaused} bytes read before the client read on`);
-      assert.ok(total > pack / 2 && received > pack / 2, `read ${total}, received ${received}`);
-    } finally {
-      await log.close();
-      await store.close();
-    }
-  });
-});
+    });
+  },
+);
+
+Deno.test(
+  onlyOn("disk", "a pack log of a history the store no longer has is cut back to the store's head"),
+  async () => {
+    await withHistory(150, async (dir) => {
+      const older = await Deno.makeTempDir({ prefix: "akkoord-pack-cache-older-" });
+      try {
+        await run("cp", ["-a", `${dir}/.`, older]);
+        await appendEvents(dir, 5, "Newer");
+        const log = `${older}/foreign.log`;
+        await serving(dir, (url) => cloneChecked(url, dir), log);
+        const longer = (await Deno.stat(log)).size;
+        await appendEvents(older, 3, "Other");
+        await serving(older, async (url) => {
+          await cloneChecked(url, older);
+          const fetched = await Deno.makeTempDir({ prefix: "akkoord-pack-cache-clone-" });
+          try {
+            await git([
+              ...STRICT,
+              "clone",
+              "--quiet",
+              "--bare",
+              "--depth",
+              "2",
+              url,
+              `${fetched}/c`,
+            ]);
+            await git(["--git-dir", `${fetched}/c`, "fsck", "--strict", "--no-dangling"]);
+          } finally {
+            await Deno.remove(fetched, { recursive: true });
+          }
+        }, log);
+        assert.notEqual((await Deno.stat(log)).size, longer, "the other history's commits went");
+      } finally {
+        await Deno.remove(older, { recursive: true });
+      }
+    });
+  },
+);
+
+Deno.test(
+  onlyOn("disk", "a response body nobody reads stops the server reading the pack log"),
+  async () => {
+    await withHistory(3000, async (dir) => {
+      const store = await openDiskStore({ dir, projection: NO_PROJECTION, committer: COMMITTER });
+      const log = countingLog(await openPackLogFile(packLogPath(dir)));
+      try {
+        const app = new Hono();
+        app.route(
+          "/history.git",
+          createGitHttp({ store, packLog: log, authenticate: () => Promise.resolve(true) }),
+        );
+        const request = () =>
+          app.request("/history.git/git-upload-pack", {
+            method: "POST",
+            body: [
+              pkt("command=fetch\n"),
+              "0001",
+              pkt(`want ${store.head()}\n`),
+              pkt("done\n"),
+              "0000",
+            ]
+              .join(""),
+            headers: {
+              "Content-Type": "application/x-git-upload-pack-request",
+              "Git-Protocol": "version=2",
+            },
+          });
+        const warm = await request();
+        const pack = (await warm.arrayBuffer()).byteLength;
+        const before = log.bytesRead;
+        const reader = (await request()).body!.getReader();
+        await reader.read();
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const whilePaused = log.bytesRead - before;
+        let received = 0;
+        for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+          received += chunk.value.length;
+        }
+        const total = log.bytesRead - before;
+        assert.ok(pack > 2 << 20, `the pack is ${pack} bytes`);
+        assert.ok(whilePaused <= 1 << 20, `${whilePaused} bytes read before the client read on`);
+        assert.ok(total > pack / 2 && received > pack / 2, `read ${total}, received ${received}`);
+      } finally {
+        await log.close();
+        await store.close();
+      }
+    });
+  },
+);
 
 function pkt(text: string): string {
   return (text.length + 4).toString(16).padStart(4, "0") + text;

@@ -15,6 +15,7 @@ import { git } from "./helpers/git.ts";
 import { brokerSignedToken, Browser, sampleOffer, type TestService } from "./helpers/service.ts";
 import { commitTree, setMain, treeWith } from "./helpers/tamper.ts";
 import { runVerify } from "./helpers/verify_cli.ts";
+import { historyGitDir, outboxMails, signingKeyFile, withTestStore } from "./helpers/test_store.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
 const KEY = `${BOARD.id}/${SUPPLIER}`;
@@ -61,6 +62,7 @@ async function withClockedService(
       AKKOORD_PORT: "0",
       AKKOORD_HOSTNAME: "127.0.0.1",
       AKKOORD_RATE_LIMIT_LOGIN_PER_MINUTE: "10000",
+      ...await withTestStore(dir),
     },
     { now: clock.now, log: () => {}, ...(intervalMs ? { reminderIntervalMs: intervalMs } : {}) },
   );
@@ -95,7 +97,7 @@ async function offerAt(service: TestService, clock: TestClock): Promise<void> {
 async function eventsOf(service: TestService, event: string): Promise<LoggedCommit[]> {
   const out = await git([
     "--git-dir",
-    `${service.dir}/history.git`,
+    await historyGitDir(service.dir),
     "log",
     "--reverse",
     "--format=%H%x00%(trailers:unfold)%x01",
@@ -117,19 +119,16 @@ async function eventsOf(service: TestService, event: string): Promise<LoggedComm
 /** The mails the outbox composed for one commit, after it caught up. */
 async function mailsOf(service: TestService, commit: string): Promise<StoredMail[]> {
   await (await fetch(`${service.url}/dev/outbox`)).body?.cancel();
-  const mails: StoredMail[] = [];
-  for await (const entry of Deno.readDir(`${service.dir}/outbox`)) {
-    if (!entry.isFile || !entry.name.endsWith(".json")) continue;
-    const mail = JSON.parse(await Deno.readTextFile(`${service.dir}/outbox/${entry.name}`));
-    if (mail.commit === commit) mails.push(mail);
-  }
+  const mails: StoredMail[] = (await outboxMails(service.dir)).filter((mail) =>
+    mail.commit === commit
+  );
   return mails.sort((a, b) => a.to.localeCompare(b.to));
 }
 
 async function contactOf(service: TestService, board: string): Promise<string> {
   const file = await git([
     "--git-dir",
-    `${service.dir}/history.git`,
+    await historyGitDir(service.dir),
     "show",
     `main:boards/${board}.json`,
   ]);
@@ -150,7 +149,11 @@ async function verifyHistory(service: TestService): Promise<string> {
   const signers = `${service.dir}/published_allowed_signers`;
   const published = await fetch(`${service.url}/.well-known/akkoord/allowed_signers`);
   await Deno.writeTextFile(signers, await published.text());
-  const result = await runVerify([`${service.dir}/history.git`, "--allowed-signers", signers]);
+  const result = await runVerify([
+    await historyGitDir(service.dir),
+    "--allowed-signers",
+    signers,
+  ]);
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /reminded \d+/);
   assert.match(result.stdout, /escalated \d+/);
@@ -163,7 +166,7 @@ async function verifyHistory(service: TestService): Promise<string> {
  */
 async function forgeSecondReminder(service: TestService, signers: string): Promise<void> {
   const copy = `${service.dir}/forged.git`;
-  await git(["clone", "--bare", "--quiet", `${service.dir}/history.git`, copy]);
+  await git(["clone", "--bare", "--quiet", await historyGitDir(service.dir), copy]);
   const reminder = (await eventsOf(service, "reminded"))[0]!;
   const message = await git(["--git-dir", copy, "log", "-1", "--format=%B", reminder.oid]);
   const head = (await git(["--git-dir", copy, "rev-parse", "main"])).trim();
@@ -175,7 +178,7 @@ async function forgeSecondReminder(service: TestService, signers: string): Promi
     tree,
     parent: head,
     message,
-    key: `${service.dir}/signing_key`,
+    key: await signingKeyFile(service.dir),
   });
   await setMain(copy, forged);
   const result = await runVerify([copy, "--allowed-signers", signers]);

@@ -2,6 +2,10 @@ import assert from "node:assert/strict";
 import { openDiskStore } from "../store/disk_store.ts";
 import type { CommitRequest, HistoryStore, Identity, Projection } from "../store/history.ts";
 import { git, run, runCapture } from "./helpers/git.ts";
+import { historyGitDir, onlyOn, openTestStore, signingKeyFile } from "./helpers/test_store.ts";
+
+// Tests of what every history store does run on the run's backend; those of the disk store's own
+// files, locks and crash recovery say "disk store only" (the KV store's are in kv_*_test.ts).
 
 interface FilesState {
   files: Map<string, string>;
@@ -55,7 +59,7 @@ async function withStore(
   work: (store: HistoryStore<FilesState>, dir: string) => Promise<void>,
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "akkoord-store-" });
-  const store = await openDiskStore({ dir, projection: filesProjection(), committer: COMMITTER });
+  const store = await openTestStore({ dir, projection: filesProjection(), committer: COMMITTER });
   try {
     await work(store, dir);
   } finally {
@@ -64,6 +68,7 @@ async function withStore(
   }
 }
 
+/** The disk store's repository, for the tests of its files. */
 function gitdir(dir: string): string {
   return `${dir}/history.git`;
 }
@@ -74,142 +79,156 @@ async function verifyArgs(store: HistoryStore<FilesState>, dir: string): Promise
   return ["-c", "gpg.format=ssh", "-c", `gpg.ssh.allowedSignersFile=${file}`];
 }
 
-Deno.test("appends signed commits that stock git clones, verifies and fscks", async () => {
-  await withStore(async (store, dir) => {
-    const authors: Identity[] = [
-      { name: "Evil <root@x>", email: "a<b>@example.org" },
-      { name: "Line\nbreak\r\nand\0nul", email: "nl\n@example.org" },
-      { name: "Zoë Ünal", email: "zoe@example.nl" },
-      { name: "", email: "" },
-      { name: "  <>  ", email: " <> " },
-    ];
-    const changes: Array<Record<string, string | null>> = [
-      { "agreements/41039/81819889/status.json": "{}\n", "boards/41039.json": '{"a":1}\n' },
-      { "agreements/41039/81819889/status.json": '{"v":2}\n', "a/b/c/d.txt": "deep\n" },
-      { "a/b/c/d.txt": null, "boards/41039.json": '{"a":2}\n' },
-      { "suppliers/81819889.json": "{}\n" },
-      { "agreements/41039/81819889/status.json": null },
-    ];
-    const oids: string[] = [];
-    for (const [i, files] of changes.entries()) {
-      const trailers: Array<[string, string]> = [["Event", `event-${i}`], ["Actor", "multi\nline"]];
-      oids.push(await append(store, request(i, files, { author: authors[i], trailers })));
-    }
-    assert.equal(store.head(), oids.at(-1));
-    const repo = gitdir(dir);
-    await git(["--git-dir", repo, "fsck", "--strict", "--no-dangling"]);
-    const clone = `${dir}/clone`;
-    await git(["clone", "--quiet", repo, clone]);
-    await git(["fsck", "--strict"], { cwd: clone });
+Deno.test(
+  "appends signed commits that stock git clones, verifies and fscks",
+  async () => {
+    await withStore(async (store, dir) => {
+      const authors: Identity[] = [
+        { name: "Evil <root@x>", email: "a<b>@example.org" },
+        { name: "Line\nbreak\r\nand\0nul", email: "nl\n@example.org" },
+        { name: "Zoë Ünal", email: "zoe@example.nl" },
+        { name: "", email: "" },
+        { name: "  <>  ", email: " <> " },
+      ];
+      const changes: Array<Record<string, string | null>> = [
+        { "agreements/41039/81819889/status.json": "{}\n", "boards/41039.json": '{"a":1}\n' },
+        { "agreements/41039/81819889/status.json": '{"v":2}\n', "a/b/c/d.txt": "deep\n" },
+        { "a/b/c/d.txt": null, "boards/41039.json": '{"a":2}\n' },
+        { "suppliers/81819889.json": "{}\n" },
+        { "agreements/41039/81819889/status.json": null },
+      ];
+      const oids: string[] = [];
+      for (const [i, files] of changes.entries()) {
+        const trailers: Array<[string, string]> = [["Event", `event-${i}`], [
+          "Actor",
+          "multi\nline",
+        ]];
+        oids.push(await append(store, request(i, files, { author: authors[i], trailers })));
+      }
+      assert.equal(store.head(), oids.at(-1));
+      const repo = await historyGitDir(dir);
+      await git(["--git-dir", repo, "fsck", "--strict", "--no-dangling"]);
+      const clone = `${dir}/clone`;
+      await git(["clone", "--quiet", repo, clone]);
+      await git(["fsck", "--strict"], { cwd: clone });
 
-    const listed = (await git(["rev-list", "HEAD"], { cwd: clone })).trim().split("\n");
-    assert.deepEqual(listed, [...oids].reverse());
-    const verify = await verifyArgs(store, dir);
-    for (const oid of oids) {
-      const { stderr } = await runCapture("git", [...verify, "verify-commit", oid], { cwd: clone });
-      assert.match(stderr, /Good "git" signature for akkoord@history with ED25519 key/);
-    }
-    const committed = await git(["show", "HEAD:keys/allowed_signers"], { cwd: clone });
-    assert.equal(committed, store.allowedSigners());
-    assert.match(committed, /^akkoord@history namespaces="git" ssh-ed25519 AAAA\S+\n$/);
+      const listed = (await git(["rev-list", "HEAD"], { cwd: clone })).trim().split("\n");
+      assert.deepEqual(listed, [...oids].reverse());
+      const verify = await verifyArgs(store, dir);
+      for (const oid of oids) {
+        const { stderr } = await runCapture("git", [...verify, "verify-commit", oid], {
+          cwd: clone,
+        });
+        assert.match(stderr, /Good "git" signature for akkoord@history with ED25519 key/);
+      }
+      const committed = await git(["show", "HEAD:keys/allowed_signers"], { cwd: clone });
+      assert.equal(committed, store.allowedSigners());
+      assert.match(committed, /^akkoord@history namespaces="git" ssh-ed25519 AAAA\S+\n$/);
 
-    const names = await git(["log", "--format=%an|%ae"], { cwd: clone });
-    assert.deepEqual(names.trim().split("\n").reverse(), [
-      "Evil root@x|ab@example.org",
-      "Line break and nul|nl@example.org",
-      "Zoë Ünal|zoe@example.nl",
-      "unknown|unknown@akkoord.invalid",
-      "unknown|unknown@akkoord.invalid",
-    ]);
-    const events = await git(["log", "--format=%(trailers:key=Event,valueonly)%x00"], {
-      cwd: clone,
+      const names = await git(["log", "--format=%an|%ae"], { cwd: clone });
+      assert.deepEqual(names.trim().split("\n").reverse(), [
+        "Evil root@x|ab@example.org",
+        "Line break and nul|nl@example.org",
+        "Zoë Ünal|zoe@example.nl",
+        "unknown|unknown@akkoord.invalid",
+        "unknown|unknown@akkoord.invalid",
+      ]);
+      const events = await git(["log", "--format=%(trailers:key=Event,valueonly)%x00"], {
+        cwd: clone,
+      });
+      assert.deepEqual(events.split("\0").map((s) => s.trim()).filter((s) => s !== "").reverse(), [
+        "event-0",
+        "event-1",
+        "event-2",
+        "event-3",
+        "event-4",
+      ]);
+      const message = await git(["log", "-1", "--format=%B", oids[0] ?? ""], { cwd: clone });
+      const parsed = await git(["interpret-trailers", "--parse"], { stdin: message });
+      assert.equal(parsed, "Event: event-0\nActor: multi line\n");
+
+      const story = await git([
+        "log",
+        "-p",
+        "--format=%s",
+        "--",
+        "agreements/41039/81819889/status.json",
+      ], {
+        cwd: clone,
+      });
+      assert.match(story, /^Change 4\n[\s\S]*deleted file[\s\S]*-\{"v":2\}/);
+      assert.match(story, /Change 1\n[\s\S]*-\{\}\n\+\{"v":2\}/);
+      assert.match(story, /Change 0\n[\s\S]*new file[\s\S]*\+\{\}/);
     });
-    assert.deepEqual(events.split("\0").map((s) => s.trim()).filter((s) => s !== "").reverse(), [
-      "event-0",
-      "event-1",
-      "event-2",
-      "event-3",
-      "event-4",
-    ]);
-    const message = await git(["log", "-1", "--format=%B", oids[0] ?? ""], { cwd: clone });
-    const parsed = await git(["interpret-trailers", "--parse"], { stdin: message });
-    assert.equal(parsed, "Event: event-0\nActor: multi line\n");
+  },
+);
 
-    const story = await git([
-      "log",
-      "-p",
-      "--format=%s",
-      "--",
-      "agreements/41039/81819889/status.json",
-    ], {
-      cwd: clone,
+Deno.test(
+  "a signature verifies with ssh-keygen -Y verify on the commit payload",
+  async () => {
+    await withStore(async (store, dir) => {
+      const oid = await append(store, request(1, { "x.txt": "x\n" }));
+      const raw = await git(["--git-dir", await historyGitDir(dir), "cat-file", "commit", oid]);
+      const match = /\ngpgsig ((?:.*\n)(?: .*\n)*)/.exec(raw);
+      assert.ok(match?.[1] !== undefined);
+      const signature = match[1].replace(/^ /gm, "");
+      const payload = raw.replace(match[0], "\n");
+      await Deno.writeTextFile(`${dir}/commit.sig`, signature);
+      await Deno.writeTextFile(`${dir}/signers`, store.allowedSigners());
+      const args = ["-Y", "verify", "-f", `${dir}/signers`, "-I", "akkoord@history", "-n", "git"];
+      const out = await run("ssh-keygen", [...args, "-s", `${dir}/commit.sig`], { stdin: payload });
+      assert.match(out, /Good "git" signature for akkoord@history/);
+      await assert.rejects(
+        run("ssh-keygen", [...args, "-s", `${dir}/commit.sig`], { stdin: payload + "x" }),
+      );
     });
-    assert.match(story, /^Change 4\n[\s\S]*deleted file[\s\S]*-\{"v":2\}/);
-    assert.match(story, /Change 1\n[\s\S]*-\{\}\n\+\{"v":2\}/);
-    assert.match(story, /Change 0\n[\s\S]*new file[\s\S]*\+\{\}/);
-  });
-});
+  },
+);
 
-Deno.test("a signature verifies with ssh-keygen -Y verify on the commit payload", async () => {
-  await withStore(async (store, dir) => {
-    const oid = await append(store, request(1, { "x.txt": "x\n" }));
-    const raw = await git(["--git-dir", gitdir(dir), "cat-file", "commit", oid]);
-    const match = /\ngpgsig ((?:.*\n)(?: .*\n)*)/.exec(raw);
-    assert.ok(match?.[1] !== undefined);
-    const signature = match[1].replace(/^ /gm, "");
-    const payload = raw.replace(match[0], "\n");
-    await Deno.writeTextFile(`${dir}/commit.sig`, signature);
-    await Deno.writeTextFile(`${dir}/signers`, store.allowedSigners());
-    const args = ["-Y", "verify", "-f", `${dir}/signers`, "-I", "akkoord@history", "-n", "git"];
-    const out = await run("ssh-keygen", [...args, "-s", `${dir}/commit.sig`], { stdin: payload });
-    assert.match(out, /Good "git" signature for akkoord@history/);
-    await assert.rejects(
-      run("ssh-keygen", [...args, "-s", `${dir}/commit.sig`], { stdin: payload + "x" }),
-    );
-  });
-});
-
-Deno.test("commits are byte-identical to git commit-tree -S with the same key", async () => {
-  await withStore(async (store, dir) => {
-    const first = await append(store, request(1, { "a/b.txt": "b\n" }));
-    const second = await append(
-      store,
-      request(2, { "a/c.txt": "c\n" }, {
-        author: { name: "Zoë Ünal", email: "zoe@example.nl" },
-        trailers: [["Event", "offer"], ["Version", "2"]],
-      }),
-    );
-    const repo = gitdir(dir);
-    const tree = (await git(["--git-dir", repo, "rev-parse", `${second}^{tree}`])).trim();
-    const date = "1704067202 +0000";
-    const native = await git([
-      "--git-dir",
-      repo,
-      "-c",
-      "gpg.format=ssh",
-      "-c",
-      `user.signingkey=${dir}/signing_key`,
-      "commit-tree",
-      "-S",
-      "-p",
-      first,
-      tree,
-    ], {
-      stdin: "Change 2\n\nEvent: offer\nVersion: 2\n",
-      env: {
-        GIT_AUTHOR_NAME: "Zoë Ünal",
-        GIT_AUTHOR_EMAIL: "zoe@example.nl",
-        GIT_AUTHOR_DATE: date,
-        GIT_COMMITTER_NAME: COMMITTER.name,
-        GIT_COMMITTER_EMAIL: COMMITTER.email,
-        GIT_COMMITTER_DATE: date,
-      },
+Deno.test(
+  "commits are byte-identical to git commit-tree -S with the same key",
+  async () => {
+    await withStore(async (store, dir) => {
+      const first = await append(store, request(1, { "a/b.txt": "b\n" }));
+      const second = await append(
+        store,
+        request(2, { "a/c.txt": "c\n" }, {
+          author: { name: "Zoë Ünal", email: "zoe@example.nl" },
+          trailers: [["Event", "offer"], ["Version", "2"]],
+        }),
+      );
+      const repo = await historyGitDir(dir);
+      const tree = (await git(["--git-dir", repo, "rev-parse", `${second}^{tree}`])).trim();
+      const date = "1704067202 +0000";
+      const native = await git([
+        "--git-dir",
+        repo,
+        "-c",
+        "gpg.format=ssh",
+        "-c",
+        `user.signingkey=${await signingKeyFile(dir)}`,
+        "commit-tree",
+        "-S",
+        "-p",
+        first,
+        tree,
+      ], {
+        stdin: "Change 2\n\nEvent: offer\nVersion: 2\n",
+        env: {
+          GIT_AUTHOR_NAME: "Zoë Ünal",
+          GIT_AUTHOR_EMAIL: "zoe@example.nl",
+          GIT_AUTHOR_DATE: date,
+          GIT_COMMITTER_NAME: COMMITTER.name,
+          GIT_COMMITTER_EMAIL: COMMITTER.email,
+          GIT_COMMITTER_DATE: date,
+        },
+      });
+      assert.equal(native.trim(), second);
     });
-    assert.equal(native.trim(), second);
-  });
-});
+  },
+);
 
-Deno.test("the signing key is an OpenSSH key file of mode 0600", async () => {
+Deno.test(onlyOn("disk", "the signing key is an OpenSSH key file of mode 0600"), async () => {
   await withStore(async (store, dir) => {
     const info = await Deno.stat(`${dir}/signing_key`);
     assert.equal((info.mode ?? 0) & 0o777, 0o600);
@@ -221,7 +240,7 @@ Deno.test("the signing key is an OpenSSH key file of mode 0600", async () => {
   });
 });
 
-Deno.test("a key file readable by others is refused", async () => {
+Deno.test(onlyOn("disk", "a key file readable by others is refused"), async () => {
   const dir = await Deno.makeTempDir({ prefix: "akkoord-store-" });
   try {
     const options = { dir, projection: filesProjection(), committer: COMMITTER };
@@ -235,24 +254,28 @@ Deno.test("a key file readable by others is refused", async () => {
   }
 });
 
-Deno.test("removing the last file of a directory removes the directory", async () => {
-  await withStore(async (store, dir) => {
-    await append(store, request(1, { "a/b/c.txt": "c\n", "a/keep.txt": "k\n" }));
-    await append(store, request(2, { "a/b/c.txt": null }));
-    const repo = gitdir(dir);
-    const listing = await git(["--git-dir", repo, "ls-tree", "-r", "-t", "--name-only", "HEAD"]);
-    assert.deepEqual(listing.trim().split("\n"), [
-      "a",
-      "a/keep.txt",
-      "keys",
-      "keys/allowed_signers",
-    ]);
-    await append(store, request(3, { "a/keep.txt": null }));
-    const after = await git(["--git-dir", repo, "ls-tree", "-r", "-t", "--name-only", "HEAD"]);
-    assert.deepEqual(after.trim().split("\n"), ["keys", "keys/allowed_signers"]);
-    await git(["--git-dir", repo, "fsck", "--strict"]);
-  });
-});
+Deno.test(
+  "removing the last file of a directory removes the directory",
+  async () => {
+    await withStore(async (store, dir) => {
+      await append(store, request(1, { "a/b/c.txt": "c\n", "a/keep.txt": "k\n" }));
+      await append(store, request(2, { "a/b/c.txt": null }));
+      const repo = await historyGitDir(dir);
+      const listing = await git(["--git-dir", repo, "ls-tree", "-r", "-t", "--name-only", "HEAD"]);
+      assert.deepEqual(listing.trim().split("\n"), [
+        "a",
+        "a/keep.txt",
+        "keys",
+        "keys/allowed_signers",
+      ]);
+      await append(store, request(3, { "a/keep.txt": null }));
+      const now = await historyGitDir(dir);
+      const after = await git(["--git-dir", now, "ls-tree", "-r", "-t", "--name-only", "HEAD"]);
+      assert.deepEqual(after.trim().split("\n"), ["keys", "keys/allowed_signers"]);
+      await git(["--git-dir", now, "fsck", "--strict"]);
+    });
+  },
+);
 
 Deno.test("reads files, trees and a path's log back", async () => {
   await withStore(async (store, dir) => {
@@ -264,7 +287,8 @@ Deno.test("reads files, trees and a path's log back", async () => {
     assert.equal(await store.readFile(one, "z.txt"), null);
     assert.equal(await store.readFile(one, "d"), null);
 
-    const tree = (await git(["--git-dir", gitdir(dir), "rev-parse", `${three}^{tree}`])).trim();
+    const tree =
+      (await git(["--git-dir", await historyGitDir(dir), "rev-parse", `${three}^{tree}`])).trim();
     const files = await store.readTreeFiles(tree);
     assert.deepEqual(files.map((file) => file.path), [
       "d/e/y.txt",
@@ -272,7 +296,7 @@ Deno.test("reads files, trees and a path's log back", async () => {
       "keys/allowed_signers",
       "z.txt",
     ]);
-    const native = await git(["--git-dir", gitdir(dir), "ls-tree", "-r", tree]);
+    const native = await git(["--git-dir", await historyGitDir(dir), "ls-tree", "-r", tree]);
     for (const file of files) assert.ok(native.includes(`${file.oid}\t${file.path}`));
     assert.equal(decoder.decode(files[1]?.content), "3\n");
 
@@ -300,7 +324,7 @@ Deno.test("50 concurrent transactions each land exactly once", async () => {
     const results = await Promise.all(runs);
     assert.deepEqual(results.map((r) => r.result).sort((a, b) => a - b), range(1, 50));
     assert.equal(counter(store.state), 50);
-    const repo = gitdir(dir);
+    const repo = await historyGitDir(dir);
     const merges = await git(["--git-dir", repo, "rev-list", "--min-parents=2", "HEAD"]);
     assert.equal(merges, "");
     assert.equal((await git(["--git-dir", repo, "rev-list", "--count", "HEAD"])).trim(), "50");
@@ -309,33 +333,41 @@ Deno.test("50 concurrent transactions each land exactly once", async () => {
   });
 });
 
-Deno.test("a decision without a commit or a throwing decide writes nothing", async () => {
-  await withStore(async (store, dir) => {
-    const first = await append(store, request(1, { "a.txt": "a" }));
-    const idle = await store.transact(() => ({ commit: null, result: "same" }));
-    assert.deepEqual(idle, { oid: null, result: "same" });
-    await assert.rejects(
-      store.transact(() => {
-        throw new Error("Cannot sign: not approved");
-      }),
-      /not approved/,
-    );
-    await assert.rejects(
-      store.transact(() => ({ commit: request(2, { "../escape": "x" }), result: null })),
-      /is not a name Git accepts/,
-    );
-    await assert.rejects(
-      store.transact(() => ({ commit: request(3, { "a.txt/inner": "x" }), result: null })),
-      /"a.txt" is a file/,
-    );
-    assert.equal(store.head(), first);
-    const ref = await git(["--git-dir", gitdir(dir), "rev-parse", "refs/heads/main"]);
-    assert.equal(ref.trim(), first);
-    assert.equal(store.state.files.size, 1);
-  });
-});
+Deno.test(
+  "a decision without a commit or a throwing decide writes nothing",
+  async () => {
+    await withStore(async (store, dir) => {
+      const first = await append(store, request(1, { "a.txt": "a" }));
+      const idle = await store.transact(() => ({ commit: null, result: "same" }));
+      assert.deepEqual(idle, { oid: null, result: "same" });
+      await assert.rejects(
+        store.transact(() => {
+          throw new Error("Cannot sign: not approved");
+        }),
+        /not approved/,
+      );
+      await assert.rejects(
+        store.transact(() => ({ commit: request(2, { "../escape": "x" }), result: null })),
+        /is not a name Git accepts/,
+      );
+      await assert.rejects(
+        store.transact(() => ({ commit: request(3, { "a.txt/inner": "x" }), result: null })),
+        /"a.txt" is a file/,
+      );
+      assert.equal(store.head(), first);
+      const ref = await git([
+        "--git-dir",
+        await historyGitDir(dir),
+        "rev-parse",
+        "refs/heads/main",
+      ]);
+      assert.equal(ref.trim(), first);
+      assert.equal(store.state.files.size, 1);
+    });
+  },
+);
 
-Deno.test("a ref moved underneath is detected and decide runs again", async () => {
+Deno.test(onlyOn("disk", "a ref moved underneath is detected and decide runs again"), async () => {
   await withStore(async (store, dir) => {
     const first = await append(store, request(1, { "n.txt": "1" }));
     const repo = gitdir(dir);
@@ -374,32 +406,35 @@ Deno.test("a ref moved underneath is detected and decide runs again", async () =
   });
 });
 
-Deno.test("a second store on the same directory is refused until the first closes", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "akkoord-store-" });
-  try {
-    const options = { dir, projection: filesProjection(), committer: COMMITTER };
-    const first = await openDiskStore(options);
-    await assert.rejects(openDiskStore(options), (error: Error) => {
-      assert.match(error.message, /Cannot open data directory ".*": another process is using it/);
-      return true;
-    });
-    await first.close();
-    await assert.rejects(
-      first.transact(() => ({ commit: null, result: null })),
-      /the store is closed/,
-    );
-    const second = await openDiskStore(options);
-    await second.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+Deno.test(
+  onlyOn("disk", "a second store on the same directory is refused until the first closes"),
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "akkoord-store-" });
+    try {
+      const options = { dir, projection: filesProjection(), committer: COMMITTER };
+      const first = await openDiskStore(options);
+      await assert.rejects(openDiskStore(options), (error: Error) => {
+        assert.match(error.message, /Cannot open data directory ".*": another process is using it/);
+        return true;
+      });
+      await first.close();
+      await assert.rejects(
+        first.transact(() => ({ commit: null, result: null })),
+        /the store is closed/,
+      );
+      const second = await openDiskStore(options);
+      await second.close();
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
 
 Deno.test("reopening rebuilds the same state and keeps appending", async () => {
   const dir = await Deno.makeTempDir({ prefix: "akkoord-store-" });
   try {
     const options = { dir, projection: filesProjection(), committer: COMMITTER };
-    const store = await openDiskStore(options);
+    const store = await openTestStore(options);
     for (let i = 0; i < 12; i++) {
       await append(store, request(i, { [`boards/b${i % 4}/s${i % 3}.json`]: `${i}` }));
     }
@@ -408,7 +443,7 @@ Deno.test("reopening rebuilds the same state and keeps appending", async () => {
     const signers = store.allowedSigners();
     await store.close();
 
-    const reopened = await openDiskStore(options);
+    const reopened = await openTestStore(options);
     try {
       assert.deepEqual(reopened.state, before);
       assert.equal(reopened.head(), before.head);
@@ -417,7 +452,7 @@ Deno.test("reopening rebuilds the same state and keeps appending", async () => {
       assert.equal(reopened.state.head, next);
       const changed = await git([
         "--git-dir",
-        gitdir(dir),
+        await historyGitDir(dir),
         "show",
         "--name-only",
         "--format=",
@@ -432,7 +467,7 @@ Deno.test("reopening rebuilds the same state and keeps appending", async () => {
   }
 });
 
-Deno.test("crash leftovers and torn objects do not survive a reopen", async () => {
+Deno.test(onlyOn("disk", "crash leftovers and torn objects do not survive a reopen"), async () => {
   const dir = await Deno.makeTempDir({ prefix: "akkoord-store-" });
   try {
     const options = { dir, projection: filesProjection(), committer: COMMITTER };

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { openDiskStore } from "../store/disk_store.ts";
 import { git } from "./helpers/git.ts";
+import { onlyOn } from "./helpers/test_store.ts";
+
+// kill -9 of the disk store's appender; kv_kill9_test.ts does the same for KV.
 
 const ROUNDS = 5;
 const CHILD = new URL("./fixtures/store_append_child.ts", import.meta.url).pathname;
@@ -63,38 +66,41 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-Deno.test("kill -9 during appends loses no acknowledged event and leaves fsck clean", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "akkoord-kill9-" });
-  try {
-    const rounds: Round[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      rounds.push(await killedRound(dir, round));
-      const store = await openDiskStore({
-        dir,
-        projection: { empty: () => null, wants: () => false, apply() {}, setHead() {} },
-        committer: { name: "Akkoord", email: "history@akkoord.example" },
-      });
-      await store.close();
-      await git(["--git-dir", `${dir}/history.git`, "fsck", "--strict", "--no-dangling"]);
+Deno.test(
+  onlyOn("disk", "kill -9 during appends loses no acknowledged event and leaves fsck clean"),
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "akkoord-kill9-" });
+    try {
+      const rounds: Round[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        rounds.push(await killedRound(dir, round));
+        const store = await openDiskStore({
+          dir,
+          projection: { empty: () => null, wants: () => false, apply() {}, setHead() {} },
+          committer: { name: "Akkoord", email: "history@akkoord.example" },
+        });
+        await store.close();
+        await git(["--git-dir", `${dir}/history.git`, "fsck", "--strict", "--no-dangling"]);
+      }
+      const log = await git([
+        "--git-dir",
+        `${dir}/history.git`,
+        "log",
+        "--format=%(trailers:key=Event-Id,valueonly)",
+      ]);
+      const recorded = new Set(log.split("\n").filter((line) => line !== ""));
+      for (const [round, { acknowledged }] of rounds.entries()) {
+        assert.ok(acknowledged.length > 0, `round ${round} acknowledged no event`);
+        for (const id of acknowledged) assert.ok(recorded.has(id), `event ${id} was lost`);
+        const extra = [...recorded].filter((id) =>
+          id.startsWith(`${round}-`) && !acknowledged.includes(id)
+        );
+        assert.ok(extra.length <= 1, `round ${round} has unacknowledged events ${extra}`);
+      }
+      const total = rounds.reduce((sum, round) => sum + round.acknowledged.length, 0);
+      assert.ok(recorded.size >= total);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
     }
-    const log = await git([
-      "--git-dir",
-      `${dir}/history.git`,
-      "log",
-      "--format=%(trailers:key=Event-Id,valueonly)",
-    ]);
-    const recorded = new Set(log.split("\n").filter((line) => line !== ""));
-    for (const [round, { acknowledged }] of rounds.entries()) {
-      assert.ok(acknowledged.length > 0, `round ${round} acknowledged no event`);
-      for (const id of acknowledged) assert.ok(recorded.has(id), `event ${id} was lost`);
-      const extra = [...recorded].filter((id) =>
-        id.startsWith(`${round}-`) && !acknowledged.includes(id)
-      );
-      assert.ok(extra.length <= 1, `round ${round} has unacknowledged events ${extra}`);
-    }
-    const total = rounds.reduce((sum, round) => sum + round.acknowledged.length, 0);
-    assert.ok(recorded.size >= total);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  },
+);

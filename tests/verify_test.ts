@@ -30,6 +30,7 @@ import {
   treeWith,
   writeCommit,
 } from "./helpers/tamper.ts";
+import { historyGitDir, signingKeyFile } from "./helpers/test_store.ts";
 
 const WITHDRAWN_BOARD = "41282";
 
@@ -78,11 +79,11 @@ Deno.test("deno task verify accepts the service's history and catches every tamp
   try {
     await makeHistory(service);
     const origin = `${dir}/origin.git`;
-    await git(["clone", "--bare", "--quiet", `${service.dir}/history.git`, origin]);
+    await git(["clone", "--bare", "--quiet", await historyGitDir(service.dir), origin]);
     const signers = `${dir}/allowed_signers`;
     const published = `${service.url}/.well-known/akkoord/allowed_signers`;
     await Deno.writeTextFile(signers, await (await fetch(published)).text());
-    const realKey = `${service.dir}/signing_key`;
+    const realKey = await signingKeyFile(service.dir);
     const chain = await events(origin);
     let cases = 0;
     const tampered = async (name: string) => {

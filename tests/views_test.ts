@@ -455,6 +455,7 @@ Deno.test("supplier overview lists each board with its status", () => {
       }),
     }],
     user: { name: "Piet Jansen", organisation: "Schoolwijzer B.V.", roles: ["leverancier"] },
+    csrf: "csrf-token",
   }));
   assert.match(page, /<th scope="row"[^>]*>\s*Stichting Openbaar Onderwijs Aan Zee/);
   assert.match(page, /ondertekend/);
@@ -468,6 +469,7 @@ Deno.test("error page gives the Dutch title per status and never more than the d
     403: "Geen toegang",
     404: "Niet gevonden",
     409: "Dit kan nu niet meer",
+    413: "Wat u verstuurde is te groot",
     422: "Dat klopt niet helemaal",
     500: "Er ging iets mis",
   };

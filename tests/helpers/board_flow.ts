@@ -7,6 +7,7 @@ import {
   supplierToken,
   type TestService,
 } from "./service.ts";
+import { historyHead } from "./test_store.ts";
 
 /** The first demo supplier, which the flows offer as. */
 export const SUPPLIER = "99000001";
@@ -111,7 +112,9 @@ export function agreementPath(board: string, action = ""): string {
   return `/boards/${board}/agreements/${SUPPLIER}${action ? `/${action}` : ""}`;
 }
 
-/** The oid `refs/heads/main` points at in a service's history. */
+/** The oid `refs/heads/main` points at in a service's history, on either backend. */
 export async function headOf(service: TestService): Promise<string> {
-  return (await Deno.readTextFile(`${service.dir}/history.git/refs/heads/main`)).trim();
+  const head = await historyHead(service.dir);
+  if (head === null) throw new Error(`The history in "${service.dir}" has no commit yet`);
+  return head;
 }

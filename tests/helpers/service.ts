@@ -1,5 +1,6 @@
 import { calculateJwkThumbprint, importJWK, type JWK, type JWTPayload, SignJWT } from "jose";
 import { type Server, startServer } from "../../server.ts";
+import { devBrokerKey, withTestStore } from "./test_store.ts";
 
 /** A running Akkoord on 127.0.0.1 with its own data directory. */
 export interface TestService {
@@ -11,7 +12,11 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-/** Starts the real service (demo data, development login) on a free port. */
+/**
+ * Starts the real service (demo data, development login) on a free port,
+ * with its history on the backend of this test run (see test_store.ts)
+ * unless `env` sets AKKOORD_STORE.
+ */
 export async function startTestService(
   env: Record<string, string> = {},
   dir?: string,
@@ -20,7 +25,12 @@ export async function startTestService(
   const dataDir = dir ?? await Deno.makeTempDir({ prefix: "akkoord-test-" });
   const log: Array<Record<string, unknown>> = [];
   const server = await startServer(
-    { AKKOORD_DATA_DIR: dataDir, AKKOORD_PORT: "0", AKKOORD_HOSTNAME: "127.0.0.1", ...env },
+    {
+      AKKOORD_DATA_DIR: dataDir,
+      AKKOORD_PORT: "0",
+      AKKOORD_HOSTNAME: "127.0.0.1",
+      ...await withTestStore(dataDir, env),
+    },
     { log: (line) => log.push(line), ...(options.now ? { now: options.now } : {}) },
   );
   return {
@@ -54,7 +64,7 @@ export async function brokerSignedToken(
   claims: JWTPayload,
   header: { alg?: string; kid?: string } = {},
 ): Promise<string> {
-  const jwk = JSON.parse(await Deno.readTextFile(`${service.dir}/dev_broker_key.json`)) as JWK;
+  const jwk = JSON.parse(await devBrokerKey(service.dir)) as JWK;
   const { d: _d, ...publicPart } = jwk;
   const key = await importJWK(jwk, "ES256");
   const kid = header.kid ?? await calculateJwkThumbprint(publicPart);
