@@ -3,36 +3,17 @@ import assert from "node:assert/strict";
 import { openKvStore } from "../store/kv_store.ts";
 import { readKvObject, readMainRef } from "../store/kv_objects.ts";
 import { generateSigningKey } from "../store/signing_key.ts";
-import type { CommitRequest, HistoryStore, Identity, Projection } from "../store/history.ts";
+import type { CommitRequest, HistoryStore } from "../store/history.ts";
 import { exportAndVerify } from "./helpers/kv_history.ts";
 import { onlyOn } from "./helpers/test_store.ts";
+import { COMMITTER, filesProjection, type FilesState } from "./helpers/files_projection.ts";
 
 // Group commit on the Deno KV backend: transact() calls that queue up are
 // decided in order and appended together, in as few atomic operations as
 // KV's limits allow.
 
-interface FilesState {
-  files: Map<string, string>;
-  head: string | null;
-}
-
-const COMMITTER: Identity = { name: "Akkoord", email: "history@akkoord.example" };
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-function filesProjection(): Projection<FilesState> {
-  return {
-    empty: () => ({ files: new Map(), head: null }),
-    wants: (path) => !path.startsWith("keys/"),
-    apply(state, path, content) {
-      if (content === null) state.files.delete(path);
-      else state.files.set(path, decoder.decode(content));
-    },
-    setHead(state, oid) {
-      state.head = oid;
-    },
-  };
-}
 
 function request(n: number, files: Record<string, string | Uint8Array>): CommitRequest {
   return {

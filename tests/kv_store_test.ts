@@ -3,33 +3,14 @@ import { openDiskStore } from "../store/disk_store.ts";
 import { openKvStore } from "../store/kv_store.ts";
 import { generateSigningKey, rotatedAllowedSigners } from "../store/signing_key.ts";
 import type { SigningKey } from "../store/sshsig.ts";
-import type { CommitRequest, HistoryStore, Identity, Projection } from "../store/history.ts";
+import type { CommitRequest, HistoryStore } from "../store/history.ts";
 import { onlyOn } from "./helpers/test_store.ts";
+import { COMMITTER, filesProjection, type FilesState } from "./helpers/files_projection.ts";
 
 // About the Deno KV backend itself, which these tests set up explicitly.
 
-interface FilesState {
-  files: Map<string, string>;
-  head: string | null;
-}
-
-const COMMITTER: Identity = { name: "Akkoord", email: "history@akkoord.example" };
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-function filesProjection(): Projection<FilesState> {
-  return {
-    empty: () => ({ files: new Map(), head: null }),
-    wants: (path) => !path.startsWith("keys/"),
-    apply(state, path, content) {
-      if (content === null) state.files.delete(path);
-      else state.files.set(path, decoder.decode(content));
-    },
-    setHead(state, oid) {
-      state.head = oid;
-    },
-  };
-}
 
 function request(at: number, files: Record<string, string | Uint8Array | null>): CommitRequest {
   return {

@@ -1,34 +1,15 @@
 import assert from "node:assert/strict";
 import { openDiskStore } from "../store/disk_store.ts";
-import type { CommitRequest, HistoryStore, Identity, Projection } from "../store/history.ts";
+import type { CommitRequest, HistoryStore, Identity } from "../store/history.ts";
 import { git, run, runCapture } from "./helpers/git.ts";
 import { historyGitDir, onlyOn, openTestStore, signingKeyFile } from "./helpers/test_store.ts";
+import { COMMITTER, filesProjection, type FilesState } from "./helpers/files_projection.ts";
 
 // Tests of what every history store does run on the run's backend; those of the disk store's own
 // files, locks and crash recovery say "disk store only" (the KV store's are in kv_*_test.ts).
 
-interface FilesState {
-  files: Map<string, string>;
-  head: string | null;
-}
-
-const COMMITTER: Identity = { name: "Akkoord", email: "history@akkoord.example" };
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-function filesProjection(): Projection<FilesState> {
-  return {
-    empty: () => ({ files: new Map(), head: null }),
-    wants: (path) => !path.startsWith("keys/"),
-    apply(state, path, content) {
-      if (content === null) state.files.delete(path);
-      else state.files.set(path, decoder.decode(content));
-    },
-    setHead(state, oid) {
-      state.head = oid;
-    },
-  };
-}
 
 function request(
   at: number,
