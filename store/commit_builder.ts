@@ -51,10 +51,7 @@ const decoder = new TextDecoder();
  * (its lines all carry `valid-before`) is refused, as its signature would not
  * verify.
  */
-export async function prepareCommit(
-  base: CommitBase,
-  request: CommitRequest,
-): Promise<PreparedCommit> {
+export function prepareCommit(base: CommitBase, request: CommitRequest): PreparedCommit {
   const contents = new Map(request.files);
   const requested = contents.get(ALLOWED_SIGNERS_PATH);
   const current = requested === undefined ? base.signers : decodeOrNull(requested);
@@ -69,7 +66,7 @@ export async function prepareCommit(
     changes.set(path, blob?.oid ?? null);
   }
   const staged = base.tree.stage(changes);
-  const commit = await signedCommit(base, request, staged.root);
+  const commit = signedCommit(base, request, staged.root);
   return {
     oid: commit.oid,
     objects: [...blobs, ...staged.trees, commit],
@@ -104,11 +101,7 @@ export function withSignerLine(text: string | null, line: string): string {
   return text.endsWith("\n") ? text + line : `${text}\n${line}`;
 }
 
-async function signedCommit(
-  base: CommitBase,
-  request: CommitRequest,
-  tree: string,
-): Promise<EncodedObject> {
+function signedCommit(base: CommitBase, request: CommitRequest, tree: string): EncodedObject {
   const fields = {
     tree,
     parents: base.head === null ? [] : [base.head],
@@ -116,7 +109,7 @@ async function signedCommit(
     committer: identLine(base.committer, request.at),
     message: formatMessage(request.subject, request.trailers),
   };
-  const signature = await signSshsig(base.key, utf8(commitPayload(fields)));
+  const signature = signSshsig(base.key, utf8(commitPayload(fields)));
   return encodeObject("commit", utf8(signedCommitText(fields, signature)));
 }
 

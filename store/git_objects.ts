@@ -55,6 +55,8 @@ const decoder = new TextDecoder();
 // Compressed bytes enough for the `<type> <size>\0` header of a loose object.
 const HEADER_PROBE = 64;
 const MAX_EXACT_CHUNK = 64 << 20;
+/** Loose objects smaller than this are written uncompressed: see {@link deflateObject}. */
+const STORED_BELOW = 4096;
 const HEX_VALUES = hexValues();
 const encodedEntries = new WeakMap<TreeEntry, EncodedEntry>();
 
@@ -66,13 +68,97 @@ export function encodeObject(type: ObjectType, body: Uint8Array): EncodedObject 
   return { oid: hash.digest("hex"), type, body };
 }
 
-/** The loose-object file content: the header and body, deflated. */
+/**
+ * The loose-object file content: the header and body as a zlib stream.
+ * Objects under {@link STORED_BELOW} bytes (a status file, a board's tree, a
+ * commit) go into zlib's stored blocks: compressing them saves a few dozen
+ * bytes but costs a zlib call, which dominates appending small objects. Git
+ * reads either form.
+ */
 export function deflateObject(object: EncodedObject): Uint8Array {
   const header = objectHeader(object.type, object.body.length);
-  const raw = new Uint8Array(header.length + object.body.length);
+  const size = header.length + object.body.length;
+  if (size < STORED_BELOW) return storedZlib(header, object.body);
+  const raw = new Uint8Array(size);
   raw.set(header);
   raw.set(object.body, header.length);
   return deflateSync(raw, { level: 1 });
+}
+
+/**
+ * `header` and `body` as one zlib stream of a single stored block (RFC 1950
+ * and RFC 1951 §3.2.4): the two header bytes, the block's LEN and NLEN, the
+ * bytes as they are and their Adler-32.
+ */
+function storedZlib(header: Uint8Array, body: Uint8Array): Uint8Array {
+  const size = header.length + body.length;
+  const out = new Uint8Array(size + 11);
+  out[0] = 0x78;
+  out[1] = 0x01;
+  out[2] = 0x01;
+  out[3] = size & 0xff;
+  out[4] = size >>> 8;
+  out[5] = ~size & 0xff;
+  out[6] = (~size >>> 8) & 0xff;
+  out.set(header, 7);
+  out.set(body, 7 + header.length);
+  new DataView(out.buffer).setUint32(size + 7, adler32(out.subarray(7, size + 7)));
+  return out;
+}
+
+/**
+ * The bytes of a zlib stream made only of stored blocks, or null when it
+ * holds a compressed block (or is not such a stream): reading them is a
+ * copy, no zlib call. Checks the Adler-32.
+ */
+function storedContent(file: Uint8Array): Uint8Array | null {
+  if (file.length < 11 || file[0] !== 0x78 || ((file[0] << 8) | (file[1] ?? 0)) % 31 !== 0) {
+    return null;
+  }
+  if (((file[1] ?? 0) & 0x20) !== 0) return null;
+  const parts: Array<[number, number]> = [];
+  let total = 0;
+  let at = 2;
+  for (let final = false; !final;) {
+    const flags = file[at] ?? 0xff;
+    if ((flags & 0x06) !== 0 || at + 5 > file.length) return null;
+    final = (flags & 0x01) === 1;
+    const length = (file[at + 1] ?? 0) | ((file[at + 2] ?? 0) << 8);
+    const inverse = (file[at + 3] ?? 0) | ((file[at + 4] ?? 0) << 8);
+    if ((length ^ 0xffff) !== inverse || at + 5 + length > file.length) return null;
+    parts.push([at + 5, length]);
+    total += length;
+    at += 5 + length;
+  }
+  if (at + 4 !== file.length) return null;
+  const raw = parts.length === 1
+    ? file.subarray(parts[0]![0], parts[0]![0] + total)
+    : new Uint8Array(total);
+  if (parts.length > 1) {
+    let offset = 0;
+    for (const [start, length] of parts) {
+      raw.set(file.subarray(start, start + length), offset);
+      offset += length;
+    }
+  }
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  return view.getUint32(at) === adler32(raw) ? raw : null;
+}
+
+function adler32(bytes: Uint8Array): number {
+  let a = 1;
+  let b = 0;
+  // 5552 bytes is the longest run before the sums must be reduced (RFC 1950).
+  for (let start = 0; start < bytes.length; start += 5552) {
+    const end = Math.min(bytes.length, start + 5552);
+    for (let i = start; i < end; i++) {
+      a += bytes[i] ?? 0;
+      b += a;
+    }
+    a %= 65521;
+    b %= 65521;
+  }
+  return ((b << 16) | a) >>> 0;
 }
 
 /**
@@ -103,6 +189,8 @@ export function inflateObject(oid: string, file: Uint8Array): EncodedObject {
  * behind. Falls back to a plain inflate when the header is not found there.
  */
 function inflateLoose(file: Uint8Array): Uint8Array {
+  const stored = storedContent(file);
+  if (stored !== null) return stored;
   let size = -1;
   try {
     const head = inflateSync(file.subarray(0, HEADER_PROBE), {

@@ -195,7 +195,11 @@ async function readWhole(kv: Deno.Kv, oid: string, base: string): Promise<Encode
  * searching the base for matches.
  */
 function alignedDelta(base: Uint8Array, target: Uint8Array): Uint8Array {
-  const out: number[] = [...varint(base.length), ...varint(target.length)];
+  // Room for the worst case: every byte inserted, an insert and a copy of at
+  // most 8 bytes per MIN_COPY bytes, and both sizes.
+  const out = new DeltaOutput(32 + 3 * target.length);
+  out.varint(base.length);
+  out.varint(target.length);
   let pending = 0;
   for (let at = 0; at < target.length;) {
     if (base[at] !== target[at]) {
@@ -205,55 +209,68 @@ function alignedDelta(base: Uint8Array, target: Uint8Array): Uint8Array {
     let end = at;
     while (end < target.length && base[end] === target[end]) end++;
     if (end - at >= MIN_COPY || end === target.length) {
-      insertBytes(out, target, pending, at);
-      copyBytes(out, at, end - at);
+      out.insert(target, pending, at);
+      out.copy(at, end - at);
       pending = end;
     }
     at = end;
   }
-  insertBytes(out, target, pending, target.length);
-  return new Uint8Array(out);
+  out.insert(target, pending, target.length);
+  return out.bytes();
 }
 
-function insertBytes(out: number[], bytes: Uint8Array, from: number, to: number): void {
-  for (let start = from; start < to; start += MAX_INSERT) {
-    const end = Math.min(to, start + MAX_INSERT);
-    out.push(end - start);
-    for (let i = start; i < end; i++) out.push(bytes[i] ?? 0);
+/** Git delta instructions written into one buffer. */
+class DeltaOutput {
+  #buffer: Uint8Array;
+  #length = 0;
+
+  constructor(capacity: number) {
+    this.#buffer = new Uint8Array(capacity);
   }
-}
 
-/** A copy instruction: offset and size as their non-zero little-endian bytes. */
-function copyBytes(out: number[], offset: number, size: number): void {
-  const at = out.length;
-  let op = 0x80;
-  out.push(0);
-  for (let i = 0; i < 4; i++) {
-    const byte = (offset >>> (8 * i)) & 0xff;
-    if (byte !== 0) {
-      op |= 1 << i;
-      out.push(byte);
+  /** Insert instructions for `bytes[from..to)`, at most {@link MAX_INSERT} bytes each. */
+  insert(bytes: Uint8Array, from: number, to: number): void {
+    for (let start = from; start < to; start += MAX_INSERT) {
+      const end = Math.min(to, start + MAX_INSERT);
+      this.#buffer[this.#length++] = end - start;
+      this.#buffer.set(bytes.subarray(start, end), this.#length);
+      this.#length += end - start;
     }
   }
-  for (let i = 0; i < 3; i++) {
-    const byte = (size >>> (8 * i)) & 0xff;
-    if (byte !== 0) {
-      op |= 0x10 << i;
-      out.push(byte);
-    }
-  }
-  out[at] = op;
-}
 
-function varint(value: number): number[] {
-  const bytes: number[] = [];
-  let rest = value;
-  do {
-    const low = rest & 0x7f;
-    rest = Math.floor(rest / 128);
-    bytes.push(rest > 0 ? low | 0x80 : low);
-  } while (rest > 0);
-  return bytes;
+  /** A copy instruction: offset and size as their non-zero little-endian bytes. */
+  copy(offset: number, size: number): void {
+    const at = this.#length++;
+    let op = 0x80;
+    for (let i = 0; i < 4; i++) {
+      const byte = (offset >>> (8 * i)) & 0xff;
+      if (byte !== 0) {
+        op |= 1 << i;
+        this.#buffer[this.#length++] = byte;
+      }
+    }
+    for (let i = 0; i < 3; i++) {
+      const byte = (size >>> (8 * i)) & 0xff;
+      if (byte !== 0) {
+        op |= 0x10 << i;
+        this.#buffer[this.#length++] = byte;
+      }
+    }
+    this.#buffer[at] = op;
+  }
+
+  varint(value: number): void {
+    let rest = value;
+    do {
+      const low = rest & 0x7f;
+      rest = Math.floor(rest / 128);
+      this.#buffer[this.#length++] = rest > 0 ? low | 0x80 : low;
+    } while (rest > 0);
+  }
+
+  bytes(): Uint8Array {
+    return this.#buffer.slice(0, this.#length);
+  }
 }
 
 function asDeltaValue(value: unknown): DeltaValue | null {

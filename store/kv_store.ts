@@ -79,44 +79,56 @@ const REF_MUTATIONS = 2;
 /** The checks of every append: the ref and the turn entry. */
 const REF_CHECKS = 2;
 const REF_BYTES = 400;
-
-/**
- * Checks that `writes` plus the ref move fit in one atomic operation; the
- * error names the limit that does not hold.
- */
-export function assertFitsOneOperation(writes: KvWrite[], what: string): void {
-  const mutations = writes.length + REF_MUTATIONS;
-  const bytes = operationBytes(writes);
-  const checks = writes.filter(isDeltaWrite).length + REF_CHECKS;
-  if (checks > KV_LIMITS.checks) {
-    throw new Error(
-      `Cannot append ${what} to Deno KV: it needs ${checks} checks, more than the ` +
-        `${KV_LIMITS.checks} one atomic operation allows`,
-    );
-  }
-  if (mutations > KV_LIMITS.mutations) {
-    throw new Error(
-      `Cannot append ${what} to Deno KV: it needs ${mutations} writes, more than the ` +
-        `${KV_LIMITS.mutations} mutations one atomic operation allows`,
-    );
-  }
-  if (bytes > KV_LIMITS.bytes) {
-    throw new Error(
-      `Cannot append ${what} to Deno KV: it writes ${bytes} bytes, more than the ` +
-        `${KV_LIMITS.bytes} bytes (800 KiB) one atomic operation allows`,
-    );
-  }
-}
+/** Tries of one operation of objects written ahead, each after dropping deltas stored meanwhile. */
+const WRITE_AHEAD_ATTEMPTS = 5;
 
 /** Whether `writes` plus the ref move fit in one atomic operation. */
 function fitsOneOperation(writes: KvWrite[]): boolean {
-  return writes.length + REF_MUTATIONS <= KV_LIMITS.mutations &&
-    writes.filter(isDeltaWrite).length + REF_CHECKS <= KV_LIMITS.checks &&
-    operationBytes(writes) <= KV_LIMITS.bytes;
+  return fitsOperation(writes, REF_MUTATIONS, REF_CHECKS, REF_BYTES);
+}
+
+function fitsOperation(writes: KvWrite[], mutations: number, checks: number, bytes: number) {
+  return writes.length + mutations <= KV_LIMITS.mutations &&
+    writes.filter(isDeltaWrite).length + checks <= KV_LIMITS.checks &&
+    operationBytes(writes) + bytes <= KV_LIMITS.bytes;
+}
+
+/**
+ * `writes` in runs that each fit in one atomic operation without the ref
+ * move, in order: every whole object (its chunks before its entry) first,
+ * then the deltas, so that no run stores a delta before its base.
+ */
+function operationRuns(writes: KvWrite[]): KvWrite[][] {
+  const ordered = [
+    ...writes.filter((write) => !isDeltaWrite(write)),
+    ...writes.filter(isDeltaWrite),
+  ];
+  const runs: KvWrite[][] = [];
+  let run: KvWrite[] = [];
+  let bytes = 0;
+  let checks = 0;
+  for (const write of ordered) {
+    const size = writeSize(write);
+    const check = isDeltaWrite(write) ? 1 : 0;
+    if (
+      run.length === KV_LIMITS.mutations || bytes + size > KV_LIMITS.bytes ||
+      checks + check > KV_LIMITS.checks
+    ) {
+      runs.push(run);
+      run = [];
+      bytes = 0;
+      checks = 0;
+    }
+    run.push(write);
+    bytes += size;
+    checks += check;
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
 }
 
 function operationBytes(writes: KvWrite[]): number {
-  return writes.reduce((size, write) => size + writeSize(write), 0) + REF_BYTES;
+  return writes.reduce((size, write) => size + writeSize(write), 0);
 }
 
 /**
@@ -164,7 +176,7 @@ class KvBackend implements HistoryBackend {
    */
   async append(objects: EncodedObject[], expected: string | null, next: string): Promise<boolean> {
     let writes = uniqueWrites(objects);
-    assertFitsOneOperation(writes, `commit ${next}`);
+    if (!fitsOneOperation(writes)) writes = await this.#writeAhead(writes, next);
     const started = Date.now();
     let known = this.#last?.ref.value === expected ? this.#last : null;
     this.#last = null;
@@ -190,10 +202,6 @@ class KvBackend implements HistoryBackend {
     }
   }
 
-  fits(objects: EncodedObject[]): boolean {
-    return fitsOneOperation(uniqueWrites(objects));
-  }
-
   close(): Promise<void> {
     if (this.#ownsKv) this.#kv.close();
     return Promise.resolve();
@@ -216,6 +224,43 @@ class KvBackend implements HistoryBackend {
     }).catch((error) => {
       throw new Error(`Cannot append commit ${next} to Deno KV: ${messageOf(error)}`);
     });
+  }
+
+  /**
+   * Writes the objects of an append too large for one operation in
+   * operations of their own, unconditionally (objects are immutable and
+   * named by their content, so writing one again is harmless), and returns
+   * what is left for the operation that moves the ref: the last run when it
+   * fits there, else nothing. Until the ref moves no reader reaches them;
+   * after a crash or a lost race they stay unreferenced, as loose objects
+   * do in git.
+   */
+  async #writeAhead(writes: KvWrite[], next: string): Promise<KvWrite[]> {
+    const runs = operationRuns(writes);
+    const last = runs.at(-1) ?? [];
+    const rest = fitsOneOperation(last) ? last : [];
+    for (const run of rest.length > 0 ? runs.slice(0, -1) : runs) {
+      let pending = run;
+      for (let attempt = 1;; attempt++) {
+        const result = await retryWhenLocked(() => {
+          const operation = this.#kv.atomic();
+          for (const write of pending) {
+            if (isDeltaWrite(write)) operation.check({ key: write.key, versionstamp: null });
+            operation.set(write.key, write.value);
+          }
+          return operation.commit();
+        }).catch((error) => {
+          throw new Error(`Cannot append commit ${next} to Deno KV: ${messageOf(error)}`);
+        });
+        if (result.ok) break;
+        if (attempt === WRITE_AHEAD_ATTEMPTS) {
+          throw new Error(`Cannot append commit ${next} to Deno KV: writing its objects failed`);
+        }
+        // A delta's key is taken: that object is stored already.
+        pending = await this.#withoutPresentDeltas(pending);
+      }
+    }
+    return rest;
   }
 
   /**

@@ -48,15 +48,11 @@ export interface HistoryBackend {
   /**
    * Makes `objects` durable and moves `refs/heads/main` from `expected` to
    * `next`. Resolves false, leaving the ref alone, when the ref no longer
-   * points at `expected`.
+   * points at `expected`. Objects may become durable before the ref moves,
+   * as git writes objects before it updates a ref; the ref moves only once
+   * all of them are.
    */
   append(objects: EncodedObject[], expected: string | null, next: string): Promise<boolean>;
-  /**
-   * Whether one {@link append} can write all of `objects`. A backend without
-   * such a limit leaves it out. Commits that do not fit together are
-   * appended one group after another.
-   */
-  fits?(objects: EncodedObject[]): boolean;
   /** Releases what the backend holds; called once, after the last append. */
   close(): Promise<void>;
 }
@@ -75,6 +71,12 @@ const MAX_ATTEMPTS = 20;
 export const MAX_GROUP = 64;
 const TREE_CACHE_SIZE = 4096;
 const PROJECTION_BATCH = 64;
+/**
+ * Bytes of projected files' contents kept by oid: a group reads what head
+ * holds at each path its commits change, mostly files written or loaded
+ * shortly before.
+ */
+const PROJECTED_CACHE_BYTES = 16 << 20;
 const decoder = new TextDecoder();
 
 /** Opens a history on `backend`, building the projection from the head tree. */
@@ -102,6 +104,7 @@ export class SignedHistory<S> implements HistoryStore<S> {
   #draining: Promise<void> | null = null;
   #closed = false;
   #trees = new Map<string, TreeEntry[]>();
+  #projected = new ByteCache(PROJECTED_CACHE_BYTES);
 
   constructor(options: SignedHistoryOptions<S>) {
     this.#backend = options.backend;
@@ -287,14 +290,11 @@ export class SignedHistory<S> implements HistoryStore<S> {
           outcome = { kind: "none", result: decision.result };
         } else {
           const base = { tree, head, signers, key: this.#key, committer: this.#committer };
-          // What head holds at the paths a later decision will see changed
-          // is read while the commit is signed.
-          const [prepared] = await Promise.all([
-            prepareCommit(base, decision.commit),
-            index < waiters.length - 1
-              ? this.#readBefore(decision.commit.files.keys(), changes)
-              : null,
-          ]);
+          const prepared = prepareCommit(base, decision.commit);
+          // What head holds at the paths a later decision will see changed.
+          if (index < waiters.length - 1) {
+            await this.#readBefore(decision.commit.files.keys(), changes);
+          }
           outcome = { kind: "commit", prepared, result: decision.result };
         }
       } catch (error) {
@@ -350,69 +350,48 @@ export class SignedHistory<S> implements HistoryStore<S> {
     );
     const contents = await Promise.all(unknown.map((path) => {
       const oid = this.#tree.fileOid(path);
-      return oid === null ? null : this.#readTyped(oid, "blob");
+      return oid === null ? null : this.#projected.get(oid) ?? this.#readTyped(oid, "blob");
     }));
     unknown.forEach((path, i) => changes.before.set(path, contents[i] ?? null));
   }
 
   /**
-   * Appends the commits of `members` in as few appends as the backend allows
-   * and settles each call once the commits up to its own are durable. After
-   * a lost race or a failed append, returns the calls to decide again: those
-   * whose decision rested on a commit that was not written.
+   * Appends the commits of `members` in one append and settles each call
+   * once it is durable; calls decided before the first commit settle at
+   * once. After a lost race or a failed append, returns the calls to decide
+   * again: those whose decision rested on a commit that was not written.
    */
   async #write(members: Array<Member<S>>): Promise<{ rest: Array<Waiter<S>>; raced: boolean }> {
     let start = 0;
     while (start < members.length && members[start]?.outcome.kind !== "commit") {
       this.#settle(members[start++] as Member<S>);
     }
-    while (start < members.length) {
-      const end = this.#chunkEnd(members, start);
-      const chunk = members.slice(start, end);
-      const commits = chunk.flatMap(({ outcome }) =>
-        outcome.kind === "commit" ? [outcome.prepared] : []
+    const resting = members.slice(start);
+    const commits = resting.flatMap(({ outcome }) =>
+      outcome.kind === "commit" ? [outcome.prepared] : []
+    );
+    const last = commits.at(-1);
+    if (last === undefined) return { rest: [], raced: false };
+    let appended: boolean;
+    try {
+      appended = await this.#backend.append(
+        commits.flatMap((commit) => commit.objects),
+        this.#head,
+        last.oid,
       );
-      const last = commits.at(-1)?.oid ?? "";
-      let appended: boolean;
-      try {
-        appended = await this.#backend.append(
-          commits.flatMap((commit) => commit.objects),
-          this.#head,
-          last,
-        );
-      } catch (error) {
-        for (const member of chunk) {
-          if (member.outcome.kind === "commit") member.waiter.reject(error);
-        }
-        const undecided = chunk.filter((member) => member.outcome.kind !== "commit");
-        return { rest: [...undecided, ...members.slice(end)].map(waiterOf), raced: false };
+    } catch (error) {
+      for (const member of resting) {
+        if (member.outcome.kind === "commit") member.waiter.reject(error);
       }
-      if (!appended) return { rest: members.slice(start).map(waiterOf), raced: true };
-      for (const member of chunk) {
-        if (member.outcome.kind === "commit") this.#advance(member.outcome.prepared);
-        this.#settle(member);
-      }
-      start = end;
+      const undecided = resting.filter((member) => member.outcome.kind !== "commit");
+      return { rest: undecided.map(waiterOf), raced: false };
+    }
+    if (!appended) return { rest: resting.map(waiterOf), raced: true };
+    for (const member of resting) {
+      if (member.outcome.kind === "commit") this.#advance(member.outcome.prepared);
+      this.#settle(member);
     }
     return { rest: [], raced: false };
-  }
-
-  /**
-   * The end of the run of members from `start` (a commit) whose commits fit
-   * in one append; the calls after its last commit that commit nothing go
-   * with it.
-   */
-  #chunkEnd(members: Array<Member<S>>, start: number): number {
-    const objects: EncodedObject[] = [];
-    let end = start;
-    for (; end < members.length; end++) {
-      const outcome = members[end]?.outcome;
-      if (outcome?.kind !== "commit") continue;
-      const more = [...objects, ...outcome.prepared.objects];
-      if (end > start && this.#backend.fits?.(more) === false) break;
-      objects.push(...outcome.prepared.objects);
-    }
-    return end;
   }
 
   #settle({ waiter, outcome }: Member<S>): void {
@@ -427,9 +406,11 @@ export class SignedHistory<S> implements HistoryStore<S> {
     this.#tree.apply(prepared.staged);
     this.#head = prepared.oid;
     this.#signers = prepared.signers;
-    for (const [path] of prepared.staged.changed) {
+    for (const [path, oid] of prepared.staged.changed) {
       if (this.#projection.wants(path)) {
-        this.#projection.apply(this.#state, path, prepared.contents.get(path) ?? null);
+        const content = prepared.contents.get(path) ?? null;
+        this.#projection.apply(this.#state, path, content);
+        if (oid !== null && content !== null) this.#projected.set(oid, content);
       }
     }
     this.#projection.setHead(this.#state, prepared.oid);
@@ -447,7 +428,11 @@ export class SignedHistory<S> implements HistoryStore<S> {
     for (let start = 0; start < wanted.length; start += PROJECTION_BATCH) {
       const slice = wanted.slice(start, start + PROJECTION_BATCH);
       const contents = await Promise.all(slice.map(([, oid]) => this.#readTyped(oid, "blob")));
-      slice.forEach(([path], i) => this.#projection.apply(state, path, contents[i] ?? null));
+      slice.forEach(([path, oid], i) => {
+        const content = contents[i] ?? null;
+        this.#projection.apply(state, path, content);
+        if (content !== null) this.#projected.set(oid, content);
+      });
     }
   }
 
@@ -526,4 +511,35 @@ function toCommitInfo(oid: string, commit: ReturnType<typeof parseCommit>): Comm
     trailers,
     message: commit.message,
   };
+}
+
+/** Bytes by oid up to a total size; the least recently used go first. */
+class ByteCache {
+  #limit: number;
+  #bytes = 0;
+  #entries = new Map<string, Uint8Array>();
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  get(oid: string): Uint8Array | undefined {
+    const bytes = this.#entries.get(oid);
+    if (bytes !== undefined) {
+      this.#entries.delete(oid);
+      this.#entries.set(oid, bytes);
+    }
+    return bytes;
+  }
+
+  set(oid: string, bytes: Uint8Array): void {
+    if (bytes.length > this.#limit / 64 || this.#entries.has(oid)) return;
+    this.#entries.set(oid, bytes);
+    this.#bytes += bytes.length;
+    for (const [old, kept] of this.#entries) {
+      if (this.#bytes <= this.#limit) break;
+      this.#entries.delete(old);
+      this.#bytes -= kept.length;
+    }
+  }
 }

@@ -71,7 +71,7 @@ export async function buildBigHistory(options: BigHistoryOptions): Promise<strin
       committer: identLine(options.committer, at),
       message: formatMessage(event.subject, event.trailers),
     };
-    const signature = await signSshsig(key, utf8(commitPayload(fields)));
+    const signature = signSshsig(key, utf8(commitPayload(fields)));
     const commit = encodeObject("commit", utf8(signedCommitText(fields, signature)));
     for (const object of [...blobs, ...trees, commit]) writer.add(object);
     if (n % 256 === 0) await writer.flush();
