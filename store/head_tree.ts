@@ -26,7 +26,7 @@ export interface StagedTree {
   /** Files whose content changes, with the new blob oid (null: removed). */
   changed: Array<[string, FileChange]>;
   /** New entries of each rebuilt directory; null when it disappears. */
-  directories: Map<string, Map<string, TreeEntry> | null>;
+  directories: Map<string, DirectoryEntries | null>;
   /** The tree object of each rebuilt directory that remains. */
   treeObjects: Map<string, EncodedObject>;
 }
@@ -45,8 +45,13 @@ const PARALLEL_READS = 16;
 const INDEXED_ENTRIES = 64;
 /** Versions of a large directory offered as deltas against one whole version. */
 const DELTAS_PER_ANCHOR = 32;
-/** The serialised tree of a large directory's entries, by the entries' map. */
-const indexedTrees = new WeakMap<Map<string, TreeEntry>, IndexedTree>();
+/** The serialised tree of a large directory's entries, by the entries' version. */
+const indexedTrees = new WeakMap<DirectoryEntries, IndexedTree>();
+/**
+ * Changes a directory version keeps on top of the map it shares with the
+ * versions before it; past that many, the next version gets a map of its own.
+ */
+const SHARED_CHANGES = 64;
 const MODES = new Map([FILE_MODE, TREE_MODE].map((mode) => [mode, mode]));
 const OID_BYTES = new Uint8Array(40);
 const encoder = new TextEncoder();
@@ -60,7 +65,7 @@ const HFS_IGNORABLE = /[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g;
  */
 export class HeadTree {
   /** Directories of this tree; in a layer, null marks one removed from the base. */
-  #directories = new Map<string, Map<string, TreeEntry> | null>([["", new Map()]]);
+  #directories = new Map<string, DirectoryEntries | null>([["", DirectoryEntries.EMPTY]]);
   #base: HeadTree | null = null;
   /**
    * Per large directory, its latest version written whole and how many
@@ -80,7 +85,7 @@ export class HeadTree {
       const next: Array<[string, string]> = [];
       await forEachLimited(level, async ([directory, oid]) => {
         const entries = (await read(oid)).map(compactEntry);
-        tree.#directories.set(directory, new Map(entries.map((entry) => [entry.name, entry])));
+        tree.#directories.set(directory, DirectoryEntries.of(entries));
         for (const entry of entries) {
           if (entry.mode === TREE_MODE) next.push([joinPath(directory, entry.name), entry.oid]);
         }
@@ -170,7 +175,7 @@ export class HeadTree {
     this.#root = staged.root;
   }
 
-  #directory(path: string): Map<string, TreeEntry> | undefined {
+  #directory(path: string): DirectoryEntries | undefined {
     const own = this.#directories.get(path);
     if (own !== undefined) return own ?? undefined;
     return this.#base === null ? undefined : this.#base.#directory(path);
@@ -181,9 +186,9 @@ export class HeadTree {
       (this.#base === null ? undefined : this.#base.#anchor(directory));
   }
 
-  #allDirectories(): Map<string, Map<string, TreeEntry>> {
+  #allDirectories(): Map<string, DirectoryEntries> {
     const all = this.#base === null
-      ? new Map<string, Map<string, TreeEntry>>()
+      ? new Map<string, DirectoryEntries>()
       : this.#base.#allDirectories();
     for (const [path, entries] of this.#directories) {
       if (entries === null) all.delete(path);
@@ -193,19 +198,15 @@ export class HeadTree {
   }
 
   #rebuild(overlay: Map<string, Map<string, TreeEntry | null>>) {
-    const directories = new Map<string, Map<string, TreeEntry> | null>();
+    const directories = new Map<string, DirectoryEntries | null>();
     const trees: EncodedObject[] = [];
     const treeObjects = new Map<string, EncodedObject>();
     const deepestFirst = [...overlay.keys()].sort((a, b) => depth(b) - depth(a));
     let root = "";
     for (const directory of deepestFirst) {
       const previous = this.#directory(directory);
-      const entries = new Map(previous);
       const changed = overlay.get(directory) ?? new Map<string, TreeEntry | null>();
-      for (const [name, entry] of changed) {
-        if (entry === null) entries.delete(name);
-        else entries.set(name, entry);
-      }
+      const entries = (previous ?? DirectoryEntries.EMPTY).with(changed);
       const slash = directory.lastIndexOf("/");
       const parent = overlay.get(slash < 0 ? "" : directory.slice(0, slash));
       const name = directory.slice(slash + 1);
@@ -257,8 +258,8 @@ export class HeadTree {
  * version's bytes instead of sorting and encoding every entry again.
  */
 function treeBody(
-  previous: Map<string, TreeEntry> | undefined,
-  entries: Map<string, TreeEntry>,
+  previous: DirectoryEntries | undefined,
+  entries: DirectoryEntries,
   changed: Map<string, TreeEntry | null>,
 ): Uint8Array {
   if (entries.size < INDEXED_ENTRIES) return serializeTree(entries.values());
@@ -330,4 +331,69 @@ function isSafeName(name: string): boolean {
 
 function depth(directory: string): number {
   return directory === "" ? 0 : directory.split("/").length;
+}
+
+/**
+ * The entries of one directory version by name, immutable. A new version
+ * shares its predecessor's map and keeps only its changes on top (up to
+ * {@link SHARED_CHANGES} of them), so an event that changes one entry of a
+ * directory of thousands does not copy them all.
+ */
+export class DirectoryEntries {
+  static readonly EMPTY = new DirectoryEntries(new Map(), new Map(), 0);
+  /** Shared with other versions; never changed. */
+  #shared: Map<string, TreeEntry>;
+  /** This version's changes to `#shared`: an entry, or null where one is removed. */
+  #changes: Map<string, TreeEntry | null>;
+  readonly size: number;
+
+  private constructor(
+    shared: Map<string, TreeEntry>,
+    changes: Map<string, TreeEntry | null>,
+    size: number,
+  ) {
+    this.#shared = shared;
+    this.#changes = changes;
+    this.size = size;
+  }
+
+  static of(entries: TreeEntry[]): DirectoryEntries {
+    const map = new Map(entries.map((entry) => [entry.name, entry]));
+    return new DirectoryEntries(map, new Map(), map.size);
+  }
+
+  get(name: string): TreeEntry | undefined {
+    const changed = this.#changes.get(name);
+    if (changed !== undefined) return changed ?? undefined;
+    return this.#shared.get(name);
+  }
+
+  *values(): IterableIterator<TreeEntry> {
+    for (const [name, entry] of this.#shared) {
+      if (!this.#changes.has(name)) yield entry;
+    }
+    for (const entry of this.#changes.values()) {
+      if (entry !== null) yield entry;
+    }
+  }
+
+  /** The version after `changes` (null removes an entry). */
+  with(changes: Map<string, TreeEntry | null>): DirectoryEntries {
+    let size = this.size;
+    for (const [name, entry] of changes) {
+      const had = this.get(name) !== undefined;
+      size += (entry === null ? 0 : 1) - (had ? 1 : 0);
+    }
+    if (this.#changes.size + changes.size > SHARED_CHANGES) {
+      const map = new Map<string, TreeEntry>();
+      for (const entry of this.values()) {
+        if (!changes.has(entry.name)) map.set(entry.name, entry);
+      }
+      for (const entry of changes.values()) if (entry !== null) map.set(entry.name, entry);
+      return new DirectoryEntries(map, new Map(), size);
+    }
+    const own = new Map(this.#changes);
+    for (const [name, entry] of changes) own.set(name, entry);
+    return new DirectoryEntries(this.#shared, own, size);
+  }
 }

@@ -482,3 +482,41 @@ Deno.test(onlyOn("disk", "crash leftovers and torn objects do not survive a reop
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
+
+Deno.test("a large directory changed entry by entry, in groups, reads back as git sees it", async () => {
+  await withStore(async (store, dir) => {
+    // 150 entries: past the size from which a directory's versions share their entries.
+    const expected = new Map<string, string>();
+    const seed: Record<string, string> = {};
+    for (let i = 0; i < 150; i++) seed[`big/${i}/status.json`] = `seed ${i}`;
+    await append(store, request(0, seed));
+    for (const [path, text] of Object.entries(seed)) expected.set(path, text);
+    // Rounds of concurrent calls (decided as groups on top of each other):
+    // changed entries, removed directories and added ones, more changes than
+    // one version keeps on top of a shared map.
+    let at = 1;
+    for (let round = 0; round < 6; round++) {
+      const calls = Array.from({ length: 30 }, (_, i) => {
+        const n = (round * 53 + i * 7) % 180;
+        const path = `big/${n}/status.json`;
+        const remove = (i + round) % 5 === 0 && expected.has(path);
+        const text = remove ? null : `round ${round} call ${i}`;
+        if (text === null) expected.delete(path);
+        else expected.set(path, text);
+        return store.transact(() => ({ commit: request(at++, { [path]: text }), result: null }));
+      });
+      await Promise.all(calls);
+    }
+    const gitdir = await historyGitDir(dir);
+    await git(["--git-dir", gitdir, "fsck", "--strict", "--no-dangling"]);
+    const listed = (await git(["--git-dir", gitdir, "ls-tree", "-r", "--name-only", "HEAD", "big"]))
+      .trim().split("\n").sort();
+    assert.deepEqual(listed, [...expected.keys()].sort());
+    for (const path of ["big/0/status.json", ...listed.slice(-3)]) {
+      if (!expected.has(path)) continue;
+      assert.equal(await git(["--git-dir", gitdir, "show", `HEAD:${path}`]), expected.get(path));
+    }
+    const seen = [...store.state.files].filter(([path]) => path.startsWith("big/"));
+    assert.deepEqual(new Map(seen), expected);
+  });
+});
