@@ -101,7 +101,10 @@ function encodeWrites(object: EncodedObject): KvWrite[] {
     const delta = base.body.length === object.body.length
       ? alignedDelta(base.body, object.body)
       : encodeDelta(base.body, object.body);
-    if (delta.length * 2 < object.body.length) {
+    // A delta is one value: past 64 KiB the object is kept whole, in chunks.
+    if (
+      delta.length * 2 < object.body.length && delta.length + DELTA_OVERHEAD <= KV_LIMITS.valueBytes
+    ) {
       const value: DeltaValue = { type: object.type, base: base.oid, delta };
       return [{ key: objectKey(object.oid), value }];
     }
