@@ -9,43 +9,17 @@ import {
   OTHER_BOARD,
   versionFields,
 } from "./helpers/board_flow.ts";
-import { git, runCapture } from "./helpers/git.ts";
+import { git, sshVerifyCommit } from "./helpers/git.ts";
 import { sampleOffer, startTestService } from "./helpers/service.ts";
 import { commitTree, events, setMain } from "./helpers/tamper.ts";
 import { onlyOn } from "./helpers/test_store.ts";
+import { script } from "./helpers/verify_cli.ts";
 
 // rotate_key.ts rotates the disk store's signing_key file; kv_rotation_test.ts rotates a KV history.
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const decoder = new TextDecoder();
-
-/** Runs one of the project's scripts in a child process, as an operator or auditor would. */
-async function script(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
-
 /** `git verify-commit` with the SSH allowed_signers file; resolves the key it names, or throws. */
 async function verifyCommit(gitDir: string, signers: string, commit: string): Promise<string> {
-  const { stderr } = await runCapture("git", [
-    "--git-dir",
-    gitDir,
-    "-c",
-    "gpg.format=ssh",
-    "-c",
-    `gpg.ssh.allowedSignersFile=${signers}`,
-    "verify-commit",
-    commit,
-  ]);
+  const stderr = await sshVerifyCommit(gitDir, signers, commit);
   const good = /Good "git" signature for akkoord@history with ED25519 key (SHA256:\S+)/.exec(
     stderr,
   );

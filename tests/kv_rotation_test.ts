@@ -1,24 +1,16 @@
 import assert from "node:assert/strict";
 import { generateSigningKey } from "../store/signing_key.ts";
-import { runCapture } from "./helpers/git.ts";
+import { sshVerifyCommit } from "./helpers/git.ts";
 import { BOARD, offer, OTHER_BOARD } from "./helpers/board_flow.ts";
 import { sampleOffer, startTestService } from "./helpers/service.ts";
-import { exportAndVerify, script } from "./helpers/kv_history.ts";
+import { exportAndVerify } from "./helpers/kv_history.ts";
+import { script } from "./helpers/verify_cli.ts";
 import { onlyOn } from "./helpers/test_store.ts";
 
 // About the Deno KV backend itself, which these tests set up explicitly.
 
 async function signerOf(gitdir: string, signers: string, commit: string): Promise<string> {
-  const { stderr } = await runCapture("git", [
-    "--git-dir",
-    gitdir,
-    "-c",
-    "gpg.format=ssh",
-    "-c",
-    `gpg.ssh.allowedSignersFile=${signers}`,
-    "verify-commit",
-    commit,
-  ]);
+  const stderr = await sshVerifyCommit(gitdir, signers, commit);
   return /with ED25519 key (SHA256:\S+)/.exec(stderr)?.[1] ?? stderr;
 }
 

@@ -17,66 +17,25 @@ import {
   describeViolations,
   launchChromium,
   screenshot,
+  useSession,
   watchProblems,
 } from "./helpers/browser.ts";
 import { git } from "./helpers/git.ts";
+import {
+  fingerprintOf,
+  OFFER,
+  pastedFields,
+  postForm,
+  previewAndOffer,
+  supplierUser,
+} from "./helpers/offer_form.ts";
 import { Browser, sampleOffer, supplierToken, type TestService } from "./helpers/service.ts";
 import { Buffer } from "node:buffer";
 import { DEMO_OPERATOR_KVK } from "../config.ts";
 import { groupBySameText } from "../domain/same_text.ts";
 import { historyGitDir } from "./helpers/test_store.ts";
 
-const OFFER = `/suppliers/${SUPPLIER}/offer`;
 const OTHER_SUPPLIER = "99000002";
-
-type Field = string | string[] | File;
-
-/** The supplier's person, logged in through the development broker, with a CSRF token. */
-async function supplierUser(service: TestService, kvk = SUPPLIER): Promise<Browser> {
-  const browser = new Browser(service.url);
-  const landed = await browser.login({ organisation: kvk, name: "Sam Leverancier", mandates: [] });
-  assert.equal(landed.status, 303);
-  await landed.body?.cancel();
-  const form = await browser.page(`/suppliers/${kvk}/offer`);
-  assert.equal(form.status, 200);
-  return browser;
-}
-
-/** POSTs a multipart form as the offer page does: with the page's CSRF token and Origin. */
-async function postForm(
-  service: TestService,
-  browser: Browser,
-  path: string,
-  fields: Record<string, Field>,
-  options: { csrf?: string | null; origin?: string } = {},
-): Promise<{ status: number; html: string }> {
-  const form = new FormData();
-  const csrf = options.csrf === undefined ? browser.csrf : options.csrf;
-  if (csrf !== null) form.append("_csrf", csrf);
-  for (const [name, value] of Object.entries(fields)) {
-    for (const item of Array.isArray(value) ? value : [value]) form.append(name, item);
-  }
-  const response = await browser.request(path, {
-    method: "POST",
-    body: form,
-    headers: { Origin: options.origin ?? service.url },
-  });
-  return { status: response.status, html: await response.text() };
-}
-
-/** Previews and then offers the fields, as a person pressing "Aanbieden" after the preview. */
-async function previewAndOffer(
-  service: TestService,
-  browser: Browser,
-  fields: Record<string, Field>,
-): Promise<{ preview: string; result: { status: number; html: string } }> {
-  const preview = await postForm(service, browser, `${OFFER}/preview`, fields);
-  assert.equal(preview.status, 200, preview.html.slice(0, 2000));
-  const fingerprint = /name="fingerprint" value="([0-9a-f]{64})"/.exec(preview.html)?.[1];
-  assert.ok(fingerprint, "the preview carries its fingerprint");
-  const result = await postForm(service, browser, OFFER, { ...fields, fingerprint });
-  return { preview: preview.html, result };
-}
 
 function jsonFile(name: string, value: unknown): File {
   return new File([JSON.stringify(value, null, 2)], name, { type: "application/json" });
@@ -121,7 +80,7 @@ Deno.test("offer v2 by form to two boards; the reviewer sees changes and model d
       "a preview stores nothing",
     );
 
-    const fingerprint = /name="fingerprint" value="([0-9a-f]{64})"/.exec(preview)![1]!;
+    const fingerprint = fingerprintOf(preview);
     const result = await postForm(service, supplier, OFFER, { ...fields, fingerprint });
     assert.equal(result.status, 200);
     assert.match(result.html, /2 besturen kregen een nieuwe versie/);
@@ -196,14 +155,7 @@ Deno.test("bad JSON, text without headings and oversize uploads: a Dutch message
     const sample = await sampleOffer([BOARD.id]);
     const supplier = await supplierUser(service);
     const head = await headOf(service);
-    const valid = {
-      mode: "full",
-      title: "Test",
-      text: sample.text,
-      products: JSON.stringify(sample.products[0]),
-      scope: "chosen",
-      boards: BOARD.id,
-    };
+    const valid = pastedFields(sample);
 
     const badJson = await postForm(service, supplier, OFFER, {
       ...valid,
@@ -266,16 +218,9 @@ Deno.test("an offer form without its CSRF token or from another origin is refuse
     const sample = await sampleOffer([BOARD.id]);
     const supplier = await supplierUser(service);
     const head = await headOf(service);
-    const fields = {
-      mode: "full",
-      title: "Test",
-      text: sample.text,
-      products: JSON.stringify(sample.products[0]),
-      scope: "chosen",
-      boards: BOARD.id,
-    };
+    const fields = pastedFields(sample);
     const preview = await postForm(service, supplier, `${OFFER}/preview`, fields);
-    const fingerprint = /name="fingerprint" value="([0-9a-f]{64})"/.exec(preview.html)![1]!;
+    const fingerprint = fingerprintOf(preview.html);
     const missing = await postForm(service, supplier, OFFER, { ...fields, fingerprint }, {
       csrf: null,
     });
@@ -294,12 +239,9 @@ Deno.test("markup in titles, headings and board filters is escaped on the new pa
     const supplier = await supplierUser(service);
     const script = "<script>alert('x')</script>";
     const fields = {
-      mode: "full",
+      ...pastedFields(sample),
       title: `Titel ${script}`,
       text: `${sample.text}\n## Artikel 99 Extra <img src=x onerror=alert(1)>\n\nTekst.\n`,
-      products: JSON.stringify(sample.products[0]),
-      scope: "chosen",
-      boards: BOARD.id,
       filter: `"><b>vet</b>`,
     };
     const { preview, result } = await previewAndOffer(service, supplier, fields);
@@ -415,7 +357,7 @@ Deno.test("a new privacybijsluiter of one product keeps the text and replaces on
       boards: BOARD.id,
     };
     const shown = await postForm(service, supplier, `${OFFER}/preview`, again);
-    const fingerprint = /name="fingerprint" value="([0-9a-f]{64})"/.exec(shown.html)![1]!;
+    const fingerprint = fingerprintOf(shown.html);
     const newer = { ...sample, boards: [BOARD.id], text: sample.text.replace("24 uur", "8 uur") };
     assert.equal((await offer(service, newer)).status, 201);
     const head = await headOf(service);
@@ -466,7 +408,7 @@ Deno.test("a preview of a whole version goes stale when another version is offer
     assert.match(shown.html, /Het gekozen bestuur krijgt een nieuwe versie/);
     assert.match(shown.html, /privacybijsluiters: 1 verwijderd/);
     assert.doesNotMatch(shown.html, /1 van 1 besturen/);
-    const fingerprint = /name="fingerprint" value="([0-9a-f]{64})"/.exec(shown.html)![1]!;
+    const fingerprint = fingerprintOf(shown.html);
 
     const colleague = { ...sample, text: sample.text.replace("binnen 24 uur", "binnen 12 uur") };
     assert.equal((await offer(service, colleague)).status, 201);
@@ -483,7 +425,7 @@ Deno.test("a preview of a whole version goes stale when another version is offer
     const v2 = versionFields(await agreementStatus(service, BOARD.id));
     assert.equal((await reviewer.submit(agreementPath(BOARD.id, "approve"), v2)).status, 303);
     const approvedHead = await headOf(service);
-    const before = /name="fingerprint" value="([0-9a-f]{64})"/.exec(stale.html)![1]!;
+    const before = fingerprintOf(stale.html);
     const afterApproval = await postForm(service, supplier, OFFER, {
       ...fields,
       fingerprint: before,
@@ -493,7 +435,7 @@ Deno.test("a preview of a whole version goes stale when another version is offer
     assert.equal(await headOf(service), approvedHead, "an approval since the preview is noticed");
     assert.equal((await agreementStatus(service, BOARD.id)).state, "approved");
 
-    const fresh = /name="fingerprint" value="([0-9a-f]{64})"/.exec(afterApproval.html)![1]!;
+    const fresh = fingerprintOf(afterApproval.html);
     const offered = await postForm(service, supplier, OFFER, { ...fields, fingerprint: fresh });
     assert.equal(offered.status, 200);
     assert.match(offered.html, /Versie 3 aangeboden/);
@@ -591,11 +533,7 @@ Deno.test("the offer pages work in Chromium, pass axe and are saved as screensho
     const chromium = await launchChromium();
     try {
       const context = await chromium.newContext({ bypassCSP: true });
-      await context.addCookies([{
-        name: "akkoord_session",
-        value: supplier.cookie("akkoord_session")!,
-        url: service.url,
-      }]);
+      await useSession(context, supplier, service.url);
       const page = await context.newPage();
       const problems = watchProblems(page);
       const violations: Record<string, Awaited<ReturnType<typeof axeViolations>>> = {};
@@ -629,12 +567,7 @@ Deno.test("the offer pages work in Chromium, pass axe and are saved as screensho
       violations["same text"] = await axeViolations(page);
       await screenshot(page, "supplier_same_text");
       const reviewer = await boardUser(service, BOARD, ["beoordelen"]);
-      await context.clearCookies();
-      await context.addCookies([{
-        name: "akkoord_session",
-        value: reviewer.cookie("akkoord_session")!,
-        url: service.url,
-      }]);
+      await useSession(context, reviewer, service.url);
       await page.goto(`${service.url}${agreementPath(BOARD.id, "compare")}`);
       await page.getByRole("heading", { name: "Vergelijking met het sectormodel" }).waitFor();
       violations["compare with model"] = await axeViolations(page);
@@ -645,12 +578,7 @@ Deno.test("the offer pages work in Chromium, pass axe and are saved as screensho
         reason: "Artikel 9 is te ruim.\n\nArtikel 12 noemt geen bewaartermijn.",
       });
       assert.equal(rejected.status, 303);
-      await context.clearCookies();
-      await context.addCookies([{
-        name: "akkoord_session",
-        value: supplier.cookie("akkoord_session")!,
-        url: service.url,
-      }]);
+      await useSession(context, supplier, service.url);
       await page.goto(`${service.url}/suppliers/${SUPPLIER}#afwijzing-${BOARD.id}`);
       await page.getByRole("heading", { name: "Afgewezen versies" }).waitFor();
       violations["supplier overview with a rejection"] = await axeViolations(page);

@@ -1,13 +1,6 @@
 import type { VNode } from "preact";
 import { formatDateTime } from "./format.ts";
-import {
-  describedBy,
-  DoneNotice,
-  ErrorSummary,
-  LabelInput,
-  textareaClass,
-  TextField,
-} from "./form_field.ts";
+import { DoneNotice, ErrorSummary, LabelInput, TextArea, TextField } from "./form_field.ts";
 import { html } from "./html.ts";
 import { Layout, type PageUser } from "./layout.ts";
 import { TableScroll } from "./table_scroll.ts";
@@ -164,17 +157,15 @@ function RegisterForm(props: ApiKeysPageProps): VNode {
             description=${`Een EC-sleutel op P-256 (ES256), een RSA-sleutel van minstens 2048 bits (RS256 of PS256) of een Ed25519-sleutel (EdDSA). Plak alleen de publieke sleutel: een JWK met "d" of een symmetrische sleutel wordt geweigerd. U kunt ${props.maxActiveKeys} sleutels tegelijk actief hebben.`}
             error=${props.errors?.jwk}
           >
-            <textarea
-              class=${textareaClass(props.errors?.jwk)}
+            <${TextArea}
               id="jwk"
-              name="jwk"
-              rows="6"
+              rows=${6}
               required
-              spellcheck="false"
+              spellcheck=${false}
               autocomplete="off"
-              aria-describedby=${describedBy("jwk", props.errors?.jwk)}
-              aria-invalid=${props.errors?.jwk ? "true" : undefined}
-            >${props.values?.jwk ?? ""}</textarea>
+              value=${props.values?.jwk ?? ""}
+              error=${props.errors?.jwk}
+            />
             <//>
             <button type="submit" class="utrecht-button utrecht-button--primary-action">
           Sleutel registreren

@@ -1,4 +1,4 @@
-import type { VNode } from "preact";
+import type { ComponentChildren, VNode } from "preact";
 import { html } from "./html.ts";
 
 /**
@@ -7,7 +7,13 @@ import { html } from "./html.ts";
  * `aria-describedby` (see {@link describedBy}).
  */
 export function TextField(
-  props: { id: string; label: string; description: string; error?: string; children?: VNode },
+  props: {
+    id: string;
+    label: string;
+    description: string;
+    error?: string;
+    children?: ComponentChildren;
+  },
 ): VNode {
   return html`
     <div class=${`utrecht-form-field utrecht-form-field--text${
@@ -96,20 +102,88 @@ export function describedBy(id: string, error: string | undefined): string {
   return error ? `${id}-description ${id}-error` : `${id}-description`;
 }
 
-/** A required single-line label input (name `label`) of a key or token form. */
-export function LabelInput(props: { value?: string; error?: string }): VNode {
+/** Props of {@link TextInput}. */
+export interface TextInputProps {
+  /** The id the field's label and error summary point at; also the name. */
+  id: string;
+  /** `text` when not given. */
+  type?: "text" | "email";
+  value: string;
+  error?: string;
+  required?: boolean;
+  maxLength?: number;
+  autocomplete?: string;
+}
+
+/**
+ * The single-line text box of a {@link TextField} with the same id: described
+ * by the field's description and error, and marked invalid with an error.
+ */
+export function TextInput(props: TextInputProps): VNode {
   return html`
     <input
       class=${textboxClass(props.error)}
+      id=${props.id}
+      name=${props.id}
+      type=${props.type ?? "text"}
+      required=${props.required}
+      maxlength=${props.maxLength === undefined ? undefined : String(props.maxLength)}
+      autocomplete=${props.autocomplete}
+      value=${props.value}
+      aria-describedby=${describedBy(props.id, props.error)}
+      aria-invalid=${props.error ? "true" : undefined}
+    />
+  `;
+}
+
+/** Props of {@link TextArea}. */
+export interface TextAreaProps {
+  /** The id the field's label and error summary point at; also the name. */
+  id: string;
+  rows: number;
+  value: string;
+  error?: string;
+  required?: boolean;
+  maxLength?: number;
+  /** False for code and JSON. */
+  spellcheck?: boolean;
+  autocomplete?: string;
+  /** Classes added to the text area's own. */
+  class?: string;
+}
+
+/**
+ * The multi-line text box of a {@link TextField} with the same id: described
+ * by the field's description and error, and marked invalid with an error.
+ */
+export function TextArea(props: TextAreaProps): VNode {
+  const classes = textareaClass(props.error);
+  return html`
+    <textarea
+      class=${props.class ? `${classes} ${props.class}` : classes}
+      id=${props.id}
+      name=${props.id}
+      rows=${String(props.rows)}
+      required=${props.required}
+      maxlength=${props.maxLength === undefined ? undefined : String(props.maxLength)}
+      spellcheck=${props.spellcheck === undefined ? undefined : String(props.spellcheck)}
+      autocomplete=${props.autocomplete}
+      aria-describedby=${describedBy(props.id, props.error)}
+      aria-invalid=${props.error ? "true" : undefined}
+    >${props.value}</textarea>
+  `;
+}
+
+/** A required single-line label input (name `label`) of a key or token form. */
+export function LabelInput(props: { value?: string; error?: string }): VNode {
+  return html`
+    <${TextInput}
       id="label"
-      name="label"
-      type="text"
       required
-      maxlength="100"
+      maxLength=${100}
       autocomplete="off"
       value=${props.value ?? ""}
-      aria-describedby=${describedBy("label", props.error)}
-      aria-invalid=${props.error ? "true" : undefined}
+      error=${props.error}
     />
   `;
 }

@@ -1,14 +1,7 @@
 import type { VNode } from "preact";
 import type { Board } from "../domain/state.ts";
 import { formatDate } from "./format.ts";
-import {
-  describedBy,
-  DoneNotice,
-  ErrorSummary,
-  textareaClass,
-  textboxClass,
-  TextField,
-} from "./form_field.ts";
+import { DoneNotice, ErrorSummary, TextArea, TextField, TextInput } from "./form_field.ts";
 import { html } from "./html.ts";
 import { Layout, type PageUser } from "./layout.ts";
 
@@ -85,17 +78,13 @@ function InviteForm(props: InviteSupplierPageProps): VNode {
         description="De naam van het bedrijf, zoals u het kent."
         error=${errors.supplierName}
       >
-        <input
-          class=${textboxClass(errors.supplierName)}
+        <${TextInput}
           id="supplierName"
-          name="supplierName"
-          type="text"
           required
-          maxlength=${String(props.limits.supplierName)}
+          maxLength=${props.limits.supplierName}
           autocomplete="organization"
           value=${props.values.supplierName}
-          aria-describedby=${describedBy("supplierName", errors.supplierName)}
-          aria-invalid=${errors.supplierName ? "true" : undefined}
+          error=${errors.supplierName}
         />
         <//>
         <${TextField}
@@ -104,17 +93,14 @@ function InviteForm(props: InviteSupplierPageProps): VNode {
           description="Bijvoorbeeld het adres van uw contactpersoon of van de privacy-afdeling."
           error=${errors.email}
         >
-          <input
-            class=${textboxClass(errors.email)}
+          <${TextInput}
             id="email"
-            name="email"
             type="email"
             required
-            maxlength=${String(props.limits.email)}
+            maxLength=${props.limits.email}
             autocomplete="email"
             value=${props.values.email}
-            aria-describedby=${describedBy("email", errors.email)}
-            aria-invalid=${errors.email ? "true" : undefined}
+            error=${errors.email}
           />
           <//>
           <${TextField}
@@ -123,16 +109,14 @@ function InviteForm(props: InviteSupplierPageProps): VNode {
             description="Pas het bericht gerust aan. Akkoord zet er een aanhef boven en vermeldt dat u het namens uw bestuur stuurt."
             error=${errors.message}
           >
-            <textarea
-              class=${textareaClass(errors.message)}
+            <${TextArea}
               id="message"
-              name="message"
-              rows="12"
+              rows=${12}
               required
-              maxlength=${String(props.limits.message)}
-              aria-describedby=${describedBy("message", errors.message)}
-              aria-invalid=${errors.message ? "true" : undefined}
-            >${props.values.message}</textarea>
+              maxLength=${props.limits.message}
+              value=${props.values.message}
+              error=${errors.message}
+            />
             <//>
             <button type="submit" class="utrecht-button utrecht-button--primary-action">
               Uitnodiging versturen

@@ -1,7 +1,7 @@
 import type { VNode } from "preact";
 import type { Board } from "../domain/state.ts";
 import { formatDateTime } from "./format.ts";
-import { describedBy, DoneNotice, ErrorSummary, textboxClass, TextField } from "./form_field.ts";
+import { DoneNotice, ErrorSummary, TextField, TextInput } from "./form_field.ts";
 import { html } from "./html.ts";
 import { Layout, type PageUser } from "./layout.ts";
 
@@ -95,17 +95,14 @@ function SaveForm(props: NotificationsPageProps): VNode {
           description="Akkoord onthoudt ook met welke machtigingen u nu bent ingelogd."
           error=${error}
         >
-          <input
-            class=${textboxClass(error)}
+          <${TextInput}
             id="email"
-            name="email"
             type="email"
             required
-            maxlength=${String(props.maxLength)}
+            maxLength=${props.maxLength}
             autocomplete="email"
             value=${props.values?.email ?? props.saved?.email ?? ""}
-            aria-describedby=${describedBy("email", error)}
-            aria-invalid=${error ? "true" : undefined}
+            error=${error}
           />
           <//>
           <button type="submit" class="utrecht-button utrecht-button--primary-action">

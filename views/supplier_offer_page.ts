@@ -5,8 +5,9 @@ import {
   describedBy,
   DoneNotice,
   ErrorSummary,
-  textareaClass,
-  textboxClass,
+  TextArea,
+  TextField,
+  TextInput,
 } from "./form_field.ts";
 import { html } from "./html.ts";
 import { STATE_LABELS } from "./labels.ts";
@@ -176,44 +177,22 @@ export function OfferFormPage(props: OfferFormPageProps): VNode {
 function TextFields(props: OfferFormPageProps): VNode {
   const { errors, values } = props;
   return html`
-    <${Field} id="title" label="Titel" error=${errors["title"]}
+    <${TextField} id="title" label="Titel" error=${errors["title"]}
       description="Bijvoorbeeld: Verwerkersovereenkomst Schoolwijzer 2026.">
-      <input
-        class=${textboxClass(errors["title"])}
-        id="title"
-        name="title"
-        type="text"
-        maxlength="200"
-        autocomplete="off"
-        value=${values.title}
-        aria-describedby=${describedBy("title", errors["title"])}
-        aria-invalid=${errors["title"] ? "true" : undefined}
-      />
+      <${TextInput} id="title" maxLength=${200} autocomplete="off" value=${values.title}
+        error=${errors["title"]} />
       <//>
-      <${Field} id="text" label="Tekst van de overeenkomst (Markdown)" error=${errors["text"]}
+      <${TextField} id="text" label="Tekst van de overeenkomst (Markdown)" error=${errors["text"]}
         description="Plak de tekst, met een kopje per artikel (## Artikel 1 Definities). Of kies hieronder een .md-bestand; dat gaat dan voor.">
-        <textarea
-          class=${`${textareaClass(errors["text"])} akkoord-code-input`}
-          id="text"
-          name="text"
-          rows="14"
-          aria-describedby=${describedBy("text", errors["text"])}
-          aria-invalid=${errors["text"] ? "true" : undefined}
-        >${values.text}</textarea>
+        <${TextArea} id="text" rows=${14} class="akkoord-code-input" value=${values.text}
+          error=${errors["text"]} />
         <//>
-        <${Field} id="textFile" label="Of een Markdown-bestand" error=${errors["textFile"]}
+        <${TextField} id="textFile" label="Of een Markdown-bestand" error=${errors["textFile"]}
           description=${`Een .md-bestand in UTF-8, hoogstens ${
             sizeText(props.limits.textFileBytes)
           }.`}>
-          <input
-            class="akkoord-file-input"
-            id="textFile"
-            name="textFile"
-            type="file"
-            accept=".md,.markdown,.txt,text/markdown,text/plain"
-            aria-describedby=${describedBy("textFile", errors["textFile"])}
-            aria-invalid=${errors["textFile"] ? "true" : undefined}
-          />
+          <${FileInput} id="textFile" accept=".md,.markdown,.txt,text/markdown,text/plain"
+            error=${errors["textFile"]} />
           <//>
   `;
 }
@@ -222,36 +201,39 @@ function ProductFields(props: OfferFormPageProps): VNode {
   const { errors, values } = props;
   const single = props.mode === "product";
   return html`
-    <${Field} id="products" label=${single
+    <${TextField} id="products" label=${single
       ? "Privacybijsluiter van het product (JSON)"
       : "Privacybijsluiters (JSON)"} error=${errors["products"]}
       description=${single
         ? "Plak de bijsluiter van één product als JSON-object. Het product-id bepaalt welke bijsluiter wordt vervangen."
         : "Plak één bijsluiter als JSON-object, of meer als JSON-lijst. Of kies hieronder bestanden; die komen erbij."}>
-      <textarea
-        class=${`${textareaClass(errors["products"])} akkoord-code-input`}
-        id="products"
-        name="products"
-        rows="10"
-        spellcheck="false"
-        aria-describedby=${describedBy("products", errors["products"])}
-        aria-invalid=${errors["products"] ? "true" : undefined}
-      >${values.products}</textarea>
+      <${TextArea} id="products" rows=${10} spellcheck=${false} class="akkoord-code-input"
+        value=${values.products} error=${errors["products"]} />
       <//>
-      <${Field} id="productFiles" label=${single ? "Of een JSON-bestand" : "Of JSON-bestanden"}
+      <${TextField} id="productFiles" label=${single ? "Of een JSON-bestand" : "Of JSON-bestanden"}
         error=${errors["productFiles"]}
         description=${`Elk bestand hoogstens ${sizeText(props.limits.productFileBytes)}.`}>
-        <input
-          class="akkoord-file-input"
-          id="productFiles"
-          name="productFiles"
-          type="file"
-          accept=".json,application/json"
-          multiple=${!single}
-          aria-describedby=${describedBy("productFiles", errors["productFiles"])}
-          aria-invalid=${errors["productFiles"] ? "true" : undefined}
-        />
+        <${FileInput} id="productFiles" accept=".json,application/json" multiple=${!single}
+          error=${errors["productFiles"]} />
         <//>
+  `;
+}
+
+/** The upload control of a {@link TextField} with the same id. */
+function FileInput(
+  props: { id: string; accept: string; multiple?: boolean; error?: string },
+): VNode {
+  return html`
+    <input
+      class="akkoord-file-input"
+      id=${props.id}
+      name=${props.id}
+      type="file"
+      accept=${props.accept}
+      multiple=${props.multiple}
+      aria-describedby=${describedBy(props.id, props.error)}
+      aria-invalid=${props.error ? "true" : undefined}
+    />
   `;
 }
 
@@ -339,30 +321,6 @@ function Radio(props: { id: string; value: string; checked: boolean; label: stri
         <label class="utrecht-form-label utrecht-form-label--radio" for=${props.id}>${props
           .label}</label>
       </div>
-    </div>
-  `;
-}
-
-function Field(
-  props: { id: string; label: string; description: string; error?: string; children?: unknown },
-): VNode {
-  return html`
-    <div class=${`utrecht-form-field utrecht-form-field--text${
-      props.error ? " utrecht-form-field--invalid" : ""
-    }`}>
-      <div class="utrecht-form-field__label">
-        <label class="utrecht-form-label" for=${props.id}>${props.label}</label>
-      </div>
-      <div class="utrecht-form-field__description utrecht-form-field-description" id=${`${props.id}-description`}>
-        ${props.description}
-      </div>
-      ${props.error
-        ? html`
-          <div class="utrecht-form-field__error-message utrecht-form-field-error-message"
-            id=${`${props.id}-error`}>${props.error}</div>
-        `
-        : null}
-      <div class="utrecht-form-field__input">${props.children}</div>
     </div>
   `;
 }

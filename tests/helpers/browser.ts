@@ -1,4 +1,4 @@
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 
 /** The Debian package's Chromium; Playwright never downloads a browser here. */
 const CHROMIUM = "/usr/bin/chromium";
@@ -76,6 +76,24 @@ export function describeViolations(byPage: Record<string, AxeViolation[]>): stri
       ).join("\n")
     )
     .join("\n");
+}
+
+/**
+ * Signs the Chromium context in as the person a test's own browser (see
+ * tests/helpers/service.ts) is logged in as: its cookies are replaced by that
+ * browser's session cookie for the service at `url`.
+ */
+export async function useSession(
+  context: BrowserContext,
+  person: { cookie(name: string): string | undefined },
+  url: string,
+): Promise<void> {
+  await context.clearCookies();
+  await context.addCookies([{
+    name: "akkoord_session",
+    value: person.cookie("akkoord_session")!,
+    url,
+  }]);
 }
 
 /** Saves a full-page PNG of the page as `.tmp/screens/<name>.png`. */

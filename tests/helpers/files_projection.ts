@@ -13,7 +13,23 @@ export interface FilesState {
 /** The committer of the store tests' commits. */
 export const COMMITTER: Identity = { name: "Akkoord", email: "history@akkoord.example" };
 
+const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/**
+ * The `files` of a commit request: text written as UTF-8, bytes as they are,
+ * null for a file the commit deletes.
+ */
+export function fileChanges(
+  files: Record<string, string | Uint8Array | null>,
+): Map<string, Uint8Array | null> {
+  return new Map(
+    Object.entries(files).map(([path, content]) => [
+      path,
+      typeof content === "string" ? encoder.encode(content) : content,
+    ]),
+  );
+}
 
 /** A fresh projection onto {@link FilesState}. */
 export function filesProjection(): Projection<FilesState> {

@@ -14,6 +14,29 @@ export async function git(args: string[], options: RunOptions = {}): Promise<str
   return await run("git", args, options);
 }
 
+/**
+ * `git verify-commit` of `commit` in the repository `gitDir` against the SSH
+ * allowed_signers file `signers`; resolves what git reports (on stderr),
+ * throws with it when the signature does not verify.
+ */
+export async function sshVerifyCommit(
+  gitDir: string,
+  signers: string,
+  commit: string,
+): Promise<string> {
+  const { stderr } = await runCapture("git", [
+    "--git-dir",
+    gitDir,
+    "-c",
+    "gpg.format=ssh",
+    "-c",
+    `gpg.ssh.allowedSignersFile=${signers}`,
+    "verify-commit",
+    commit,
+  ]);
+  return stderr;
+}
+
 /** Runs a program; resolves stdout, throws with stderr on a non-zero exit. */
 export async function run(
   program: string,

@@ -1,13 +1,38 @@
 /**
- * Shared steps of the Deno KV tests: child processes that append to one KV
- * file, and the export of a KV history to disk checked with stock git.
+ * Shared steps of the Deno KV tests: the store tests' history opened on a KV
+ * database, child processes that append to one KV file, and the export of a
+ * KV history to disk checked with stock git.
  */
 import assert from "node:assert/strict";
-import { git, runCapture } from "./git.ts";
+import type { HistoryStore } from "../../store/history.ts";
+import { openKvStore } from "../../store/kv_store.ts";
+import { generateSigningKey } from "../../store/signing_key.ts";
+import type { SigningKey } from "../../store/sshsig.ts";
+import { COMMITTER, filesProjection, type FilesState } from "./files_projection.ts";
+import { git, sshVerifyCommit } from "./git.ts";
+import { script } from "./verify_cli.ts";
+
+/** Runs one of the project's entry files as an operator would (see tests/helpers/verify_cli.ts). */
+export { script };
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const CHILD = new URL("../fixtures/kv_append_child.ts", import.meta.url).pathname;
-const decoder = new TextDecoder();
+
+/**
+ * Opens the history on `kv` with the store tests' projection and committer,
+ * signed with `signingKey`, or with a fresh key when none is given.
+ */
+export async function openFilesKvStore(
+  kv: Deno.Kv,
+  signingKey?: SigningKey,
+): Promise<HistoryStore<FilesState>> {
+  return await openKvStore({
+    kv,
+    projection: filesProjection(),
+    committer: COMMITTER,
+    signingKey: signingKey ?? (await generateSigningKey()).key,
+  });
+}
 
 /** A child process appending events, with its output as lines. */
 export interface Appender {
@@ -78,16 +103,7 @@ export async function exportAndVerify(
   );
   const commits = (await git(["--git-dir", gitdir, "rev-list", "HEAD"])).trim().split("\n");
   for (const commit of options.verifyCommits === false ? [] : commits) {
-    const { stderr } = await runCapture("git", [
-      "--git-dir",
-      gitdir,
-      "-c",
-      "gpg.format=ssh",
-      "-c",
-      `gpg.ssh.allowedSignersFile=${signers}`,
-      "verify-commit",
-      commit,
-    ]);
+    const stderr = await sshVerifyCommit(gitdir, signers, commit);
     assert.match(stderr, /Good "git" signature for akkoord@history with ED25519 key/);
   }
   const log = await git([
@@ -98,23 +114,6 @@ export async function exportAndVerify(
   ]);
   const eventIds = log.split("\n").filter((line) => line !== "");
   return { gitdir, commits, eventIds };
-}
-
-/** Runs one of the project's entry files as an operator would. */
-export async function script(
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
 }
 
 function splitLines(): TransformStream<string, string> {
