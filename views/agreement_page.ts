@@ -4,7 +4,7 @@ import type { ModelComparison } from "../domain/compare_model.ts";
 import type { Privacybijsluiter } from "../domain/privacybijsluiter.ts";
 import type { AgreementStatus, Board, Supplier } from "../domain/state.ts";
 import { agreementPath } from "./agreement_paths.ts";
-import { ErrorSummary } from "./form_field.ts";
+import { ErrorSummary, TextArea, TextField } from "./form_field.ts";
 import { HistoryTable } from "./history_table.ts";
 import { html } from "./html.ts";
 import { Layout, type PageUser } from "./layout.ts";
@@ -165,7 +165,6 @@ function SignLink(props: AgreementPageProps): VNode {
 
 function RejectForm(props: AgreementPageProps): VNode {
   const error = props.errors?.reason;
-  const describedBy = error ? "reason-description reason-error" : "reason-description";
   return html`
     <form method="post" action=${agreementPath(
       props.board.id,
@@ -173,39 +172,22 @@ function RejectForm(props: AgreementPageProps): VNode {
       "reject",
     )} class="utrecht-form akkoord-decision">
       <${VersionFields} csrf=${props.csrf} version=${props.status.current} />
-      <div class=${`utrecht-form-field utrecht-form-field--text${
-        error ? " utrecht-form-field--invalid" : ""
-      }`}>
-        <div class="utrecht-form-field__label">
-          <label class="utrecht-form-label" for="reason">Reden van afwijzing</label>
-        </div>
-        <div class="utrecht-form-field__description utrecht-form-field-description" id="reason-description">
-          De leverancier ziet deze reden en kan een nieuwe versie aanbieden. Hoogstens${" "}
-          ${REASON_MAX_LENGTH} tekens.
-        </div>
-        ${error
-          ? html`
-            <div class="utrecht-form-field__error-message utrecht-form-field-error-message" id="reason-error">
-              ${error}
-            </div>
-          `
-          : null}
-        <div class="utrecht-form-field__input">
-          <textarea
-            class=${`utrecht-textarea utrecht-textarea--html-textarea${
-              error ? " utrecht-textarea--invalid" : ""
-            }`}
-            id="reason"
-            name="reason"
-            rows="4"
-            maxlength=${REASON_MAX_LENGTH}
-            required
-            aria-describedby=${describedBy}
-            aria-invalid=${error ? "true" : undefined}
-          >${props.values?.reason ?? ""}</textarea>
-        </div>
-      </div>
-      <button type="submit" class="utrecht-button utrecht-button--secondary-action">Afwijzen</button>
-    </form>
+      <${TextField}
+        id="reason"
+        label="Reden van afwijzing"
+        description=${`De leverancier ziet deze reden en kan een nieuwe versie aanbieden. Hoogstens ${REASON_MAX_LENGTH} tekens.`}
+        error=${error}
+      >
+        <${TextArea}
+          id="reason"
+          rows=${4}
+          maxLength=${REASON_MAX_LENGTH}
+          required
+          value=${props.values?.reason ?? ""}
+          error=${error}
+        />
+        </${TextField}>
+        <button type="submit" class="utrecht-button utrecht-button--secondary-action">Afwijzen</button>
+        </form>
   `;
 }
