@@ -116,6 +116,11 @@ export const AUTHORISATION = {
     target: "service",
     allow: [ANY_FOR_ADMIN],
   },
+  "registry.manage": {
+    does: "register school boards and their contact addresses from a CSV file",
+    target: "service",
+    allow: [ANY_FOR_ADMIN],
+  },
   "tokens.manage": {
     does: "create and revoke one's own personal access tokens",
     target: "service",

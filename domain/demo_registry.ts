@@ -1,9 +1,9 @@
 import { z } from "zod";
+import { DUO_COLUMNS, DuoBoardRow } from "./board_list.ts";
 import { parseCsv } from "./csv.ts";
-import { BoardId, KvkNumber } from "./ids.ts";
+import { KvkNumber } from "./ids.ts";
 import type { Board, Supplier } from "./state.ts";
 
-const BoardRow = z.tuple([BoardId, KvkNumber, z.string().min(1), z.string().regex(/^[a-z+]+$/)]);
 const SupplierList = z.array(
   z.strictObject({ id: KvkNumber, name: z.string().min(1), contactEmail: z.email() }),
 );
@@ -15,13 +15,13 @@ const SupplierList = z.array(
  */
 export function demoBoards(csv: string): Board[] {
   const [header, ...rows] = parseCsv(csv).filter((row) => row.some((cell) => cell !== ""));
-  if (header?.join(",") !== "bevoegd_gezag,kvk,naam,sector") {
+  if (header?.join(",") !== DUO_COLUMNS.join(",")) {
     throw new Error(
-      `The board list has columns "${header?.join(",")}", expected bevoegd_gezag,kvk,naam,sector`,
+      `The board list has columns "${header?.join(",")}", expected ${DUO_COLUMNS.join(",")}`,
     );
   }
   return rows.map((row, index) => {
-    const parsed = BoardRow.safeParse(row);
+    const parsed = DuoBoardRow.safeParse(row);
     if (!parsed.success) {
       throw new Error(
         `Row ${index + 2} of the board list is not valid: ${parsed.error.issues[0]?.message}`,

@@ -8,6 +8,11 @@ import type { PackLog } from "../store/pack_log.ts";
 import type { NotificationAddresses } from "../store/notification_addresses.ts";
 import { SERVICE } from "../domain/authorisation.ts";
 import { createAccessTokensUi } from "./access_tokens_ui.ts";
+import {
+  BOARD_REGISTRY_LIMITS,
+  BOARD_REGISTRY_PATH,
+  createBoardRegistryUi,
+} from "./board_registry_ui.ts";
 import { pageBodyLimit } from "./body_limit.ts";
 import { createApi } from "./api.ts";
 import { apiFallback, statusProblem } from "./api_fallback.ts";
@@ -66,6 +71,11 @@ const OFFER_FORMS = {
   pathname: "/suppliers/:supplier/offer{/*}?",
   maxBytes: OFFER_FORM_LIMITS.bodyBytes,
   advice: "Er is niets aangeboden. Maak de bestanden kleiner.",
+};
+const REGISTRY_FORMS = {
+  pathname: `${BOARD_REGISTRY_PATH}{/*}?`,
+  maxBytes: BOARD_REGISTRY_LIMITS.bodyBytes,
+  advice: "Er is niets geregistreerd. Verdeel de lijst over kleinere bestanden.",
 };
 const PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
 
@@ -160,7 +170,7 @@ export function createApp(options: AppOptions): Hono<{ Variables: { requestId: s
 
   // The API, the token endpoint and the history bound their own bodies above;
   // every other request is bounded here, before the CSRF guard reads a form.
-  app.use("*", pageBodyLimit({ larger: [OFFER_FORMS] }));
+  app.use("*", pageBodyLimit({ larger: [OFFER_FORMS, REGISTRY_FORMS] }));
   app.use("*", csrfGuard(options.publicUrl, sessions));
   app.route("/", options.auth);
   if (options.showOutbox) {
@@ -198,6 +208,7 @@ export function createApp(options: AppOptions): Hono<{ Variables: { requestId: s
     }),
   );
   app.route("/", createSupplierUi({ services, sessions }));
+  app.route("/", createBoardRegistryUi({ services, sessions }));
   app.route("/", createUi(services, sessions));
 
   app.notFound(async (c) => {

@@ -104,6 +104,7 @@ export function createUi(services: Services, sessions: Sessions): Hono<Env> {
       c,
       AdminOverviewPage({
         rows,
+        canRegister: isAuthorised(session.principal, "registry.manage", SERVICE),
         user: pageUser(store.state, session.principal),
         csrf: session.csrf,
       }),

@@ -313,6 +313,24 @@ const CASES: RouteCase[] = [
   },
   page("GET", "/admin", "/admin", "admin.read", SERVICE, 200),
   page("GET", "/admin/mail", "/admin/mail", "admin.read", SERVICE, 200),
+  page("GET", "/admin/besturen", "/admin/besturen", "registry.manage", SERVICE, 200),
+  {
+    ...page(
+      "POST",
+      "/admin/besturen/controleren",
+      "/admin/besturen/controleren",
+      "registry.manage",
+      SERVICE,
+      422,
+    ),
+    door: "form",
+    fields: { csv: "" },
+  },
+  {
+    ...page("POST", "/admin/besturen", "/admin/besturen", "registry.manage", SERVICE, 422),
+    door: "form",
+    fields: { csv: "", fingerprint: "" },
+  },
   page("GET", "/boards/:board", `/boards/${BOARD.id}`, "board.read", ON_BOARD, 200),
   {
     ...page(
@@ -563,6 +581,9 @@ const BY_HAND: Record<string, string> = {
   "POST /suppliers/:supplier/keys/:thumbprint/revoke": "403 403 403 403 403 404 403 403 403",
   "GET /admin": "401 403 403 403 403 403 403 200 403",
   "GET /admin/mail": "401 403 403 403 403 403 403 200 403",
+  "GET /admin/besturen": "401 403 403 403 403 403 403 200 403",
+  "POST /admin/besturen/controleren": "403 403 403 403 403 403 403 422 403",
+  "POST /admin/besturen": "403 403 403 403 403 403 403 422 403",
   "GET /boards/:board": "401 200 200 200 403 403 403 200 403",
   "POST /boards/:board/terms": "403 303 303 303 403 403 403 403 403",
   "GET /boards/:board/agreements/:supplier": "401 200 200 200 403 403 403 200 403",

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { FORM_BODY_BYTES } from "../routes/body_limit.ts";
 import { OFFER_FORM_LIMITS } from "../routes/offer_form.ts";
+import { BOARD_REGISTRY_LIMITS } from "../routes/board_registry_ui.ts";
 import { API_LIMITS } from "../routes/api_schemas.ts";
 import { BOARD, withService } from "./helpers/board_flow.ts";
 import { Browser } from "./helpers/service.ts";
@@ -49,9 +50,9 @@ function concretePath(pattern: string): string {
 
 /** The limit a page POST route must hold its body to. */
 function pageLimit(path: string): number {
-  return /^\/suppliers\/[^/]+\/offer(\/|$)/.test(path)
-    ? OFFER_FORM_LIMITS.bodyBytes
-    : FORM_BODY_BYTES;
+  if (/^\/suppliers\/[^/]+\/offer(\/|$)/.test(path)) return OFFER_FORM_LIMITS.bodyBytes;
+  if (/^\/admin\/besturen(\/|$)/.test(path)) return BOARD_REGISTRY_LIMITS.bodyBytes;
+  return FORM_BODY_BYTES;
 }
 
 Deno.test("every state-changing page route refuses a chunked body over its limit with a Dutch 413 page", () =>

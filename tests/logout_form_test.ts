@@ -19,6 +19,7 @@ const PAGES: Record<string, { who: Who; path: string }> = {
     path: `/admin/compare?board=${BOARD.id}&supplier=${SUPPLIER}`,
   },
   "/admin/mail": { who: "admin", path: "/admin/mail" },
+  "/admin/besturen": { who: "admin", path: "/admin/besturen" },
   "/tokens": { who: "admin", path: "/tokens" },
   "/boards/:board": { who: "board", path: `/boards/${BOARD.id}` },
   "/boards/:board/agreements/:supplier": { who: "board", path: agreementPath(BOARD.id) },

@@ -15,6 +15,8 @@ export interface AdminOverviewRow {
 /** Props of {@link AdminOverviewPage}. */
 export interface AdminOverviewPageProps {
   rows: AdminOverviewRow[];
+  /** The person may register boards (the link to the registry's page). */
+  canRegister: boolean;
   user: PageUser;
   csrf: string;
 }
@@ -25,6 +27,16 @@ export function AdminOverviewPage(props: AdminOverviewPageProps): VNode {
     <${Layout} title="Beheer" user=${props.user} csrf=${props.csrf}>
       <p class="akkoord-pre-heading">Beheer</p>
       <h1 class="utrecht-heading-1">Alle schoolbesturen</h1>
+      ${props.canRegister
+        ? html`
+          <p class="utrecht-paragraph">
+            ${props.rows.length === 0
+              ? "Er zijn nog geen schoolbesturen geregistreerd. "
+              : ""}<a class="utrecht-link utrecht-link--html-a" href="/admin/besturen">Schoolbesturen
+              registreren of bijwerken</a> met de lijst van DUO en de contactadressen.
+          </p>
+        `
+        : null}
       <${TableScroll} captionId="alle-besturen-titel">
         <table class="utrecht-table utrecht-table--html-table">
           <caption id="alle-besturen-titel" class="utrecht-table__caption">
