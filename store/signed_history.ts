@@ -67,8 +67,8 @@ export interface SignedHistoryOptions<S> {
 }
 
 const MAX_ATTEMPTS = 20;
-/** Most transact() calls decided and appended together. */
-export const MAX_GROUP = 64;
+/** Most commits one append stream decides before it starts afresh from head. */
+const STREAM_COMMITS = 1024;
 const TREE_CACHE_SIZE = 4096;
 const PROJECTION_BATCH = 64;
 /**
@@ -102,6 +102,8 @@ export class SignedHistory<S> implements HistoryStore<S> {
   #listeners: Array<(oid: string) => void> = [];
   #waiting: Array<Waiter<S>> = [];
   #draining: Promise<void> | null = null;
+  /** Wakes an append stream waiting for the next call. */
+  #arrived: (() => void) | null = null;
   #closed = false;
   #trees = new Map<string, TreeEntry[]>();
   #projected = new ByteCache(PROJECTED_CACHE_BYTES);
@@ -151,6 +153,8 @@ export class SignedHistory<S> implements HistoryStore<S> {
         resolve: resolve as Waiter<S>["resolve"],
         reject,
       });
+      this.#arrived?.();
+      this.#arrived = null;
       this.#draining ??= this.#drain();
     });
   }
@@ -231,18 +235,42 @@ export class SignedHistory<S> implements HistoryStore<S> {
     this.#state = state;
   }
 
-  /** Appends the waiting calls, a group at a time, until none waits. */
+  /**
+   * Appends the waiting calls until none waits, deciding again after a lost
+   * race. A call already settled ignores being rejected, as a promise
+   * settles once.
+   */
   async #drain(): Promise<void> {
-    // Calls made in the same turn of the event loop join the first group.
+    // Calls made in the same turn of the event loop are decided together.
     await Promise.resolve();
     try {
+      let races = 0;
       while (this.#waiting.length > 0) {
-        const size = this.#head === null ? 1 : MAX_GROUP;
-        const group = this.#waiting.splice(0, size);
+        let outcome: StreamOutcome<S>;
         try {
-          await this.#appendGroup(group);
+          // The first commit of a history is decided alone.
+          outcome = await this.#appendStream(
+            this.#head === null ? this.#waiting.splice(0, 1) : undefined,
+          );
         } catch (error) {
-          for (const waiter of group) waiter.reject(error);
+          for (const waiter of this.#waiting.splice(0)) waiter.reject(error);
+          continue;
+        }
+        this.#waiting.unshift(...outcome.rest);
+        // Races in a row: an append that landed since the last one restarts the count.
+        if (outcome.appended || !outcome.raced) races = 0;
+        if (!outcome.raced) continue;
+        races++;
+        try {
+          if (races === MAX_ATTEMPTS) {
+            throw new Error(
+              `Cannot append to "${this.#backend.label}": refs/heads/main moved ${races} times`,
+            );
+          }
+          await this.reload();
+        } catch (error) {
+          races = 0;
+          for (const waiter of this.#waiting.splice(0)) waiter.reject(error);
         }
       }
     } finally {
@@ -251,38 +279,63 @@ export class SignedHistory<S> implements HistoryStore<S> {
   }
 
   /**
-   * Decides and appends `group`, deciding again after a lost race. Settles
-   * every call; a call already settled ignores being rejected by the caller's
-   * catch, as a promise settles once.
+   * Decides the waiting calls one after another, each against the state the
+   * ones before it leave, and prepares each commit on top of theirs, while
+   * appending: whenever no append is under way, the commits decided so far
+   * go into the next one, so the slower the appends, the more commits each
+   * carries. Calls that arrive meanwhile join the stream; it ends when none
+   * waits and every append is done, or after {@link STREAM_COMMITS} commits.
+   * Each call is settled once its commit is durable. After a lost race or a
+   * failed append, returns the calls to decide again: those whose decision
+   * rested on a commit that was not written. `only`: decide just these calls.
    */
-  async #appendGroup(group: Array<Waiter<S>>): Promise<void> {
-    let pending = group;
-    for (let races = 0; pending.length > 0;) {
-      const members = await this.#decideAll(pending);
-      const { rest, raced } = await this.#write(members);
-      pending = rest;
-      if (!raced) continue;
-      races++;
-      if (races === MAX_ATTEMPTS) {
-        throw new Error(
-          `Cannot append to "${this.#backend.label}": refs/heads/main moved ${races} times`,
-        );
-      }
-      await this.reload();
-    }
-  }
-
-  /**
-   * Runs each call's decision against the state the calls before it leave
-   * and prepares its commit on top of theirs.
-   */
-  async #decideAll(waiters: Array<Waiter<S>>): Promise<Array<Member<S>>> {
+  async #appendStream(only?: Array<Waiter<S>>): Promise<StreamOutcome<S>> {
+    const source = only ?? this.#waiting;
     const tree = this.#tree.layer();
     let head = this.#head;
     let signers = this.#signers;
-    const changes: StateChanges = { after: new Map(), before: new Map() };
-    const members: Array<Member<S>> = [];
-    for (const [index, waiter] of waiters.entries()) {
+    const changes: StateChanges = { after: new Map(), before: new Map(), owners: new Map() };
+    /** Decided calls not yet in an append. */
+    let queued: Array<Member<S>> = [];
+    let writing: Promise<void> | null = null;
+    let failure: { members: Array<Member<S>>; raced: boolean; error?: unknown } | null = null;
+    let commits = 0;
+    let appended = false;
+    let broken = false;
+    const startWrite = () => {
+      const members = queued;
+      queued = [];
+      writing = this.#appendMembers(members, changes).then(
+        (landed) => {
+          if (landed) appended = true;
+          else failure = { members, raced: true };
+        },
+        (error) => {
+          failure = { members, raced: false, error };
+        },
+      ).finally(() => {
+        writing = null;
+        if (failure === null && queued.some(isCommit)) startWrite();
+      });
+    };
+    const stopped = (undecided: Array<Waiter<S>>) => {
+      const { members, raced, error } = failure!;
+      for (const member of raced ? [] : members.filter(isCommit)) member.waiter.reject(error);
+      const redo = raced ? members : members.filter((member) => !isCommit(member));
+      return { rest: [...[...redo, ...queued].map(waiterOf), ...undecided], raced, appended };
+    };
+    while (!broken && commits < STREAM_COMMITS) {
+      if (failure !== null) return stopped([]);
+      const waiter = source.shift();
+      if (waiter === undefined) {
+        if (writing === null) break;
+        if (only !== undefined) await writing;
+        else {
+          const arrived = new Promise<void>((resolve) => this.#arrived = resolve);
+          await Promise.race([writing, arrived]);
+        }
+        continue;
+      }
       let outcome: Outcome;
       try {
         const decision = this.#decide(waiter.decide, changes, head);
@@ -292,23 +345,40 @@ export class SignedHistory<S> implements HistoryStore<S> {
           const base = { tree, head, signers, key: this.#key, committer: this.#committer };
           const prepared = prepareCommit(base, decision.commit);
           // What head holds at the paths a later decision will see changed.
-          if (index < waiters.length - 1) {
-            await this.#readBefore(decision.commit.files.keys(), changes);
-          }
+          await this.#readBefore(decision.commit.files.keys(), changes);
           outcome = { kind: "commit", prepared, result: decision.result };
         }
       } catch (error) {
         outcome = { kind: "error", error };
       }
-      members.push({ waiter, outcome });
-      if (outcome.kind !== "commit") continue;
+      if (failure !== null) return stopped([waiter]);
+      const member = { waiter, outcome };
+      if (outcome.kind !== "commit") {
+        // A decision that commits nothing rests on the commits decided before it.
+        if (head === this.#head && writing === null && queued.length === 0) this.#settle(member);
+        else queued.push(member);
+        continue;
+      }
       const { prepared } = outcome;
       tree.apply(prepared.staged);
       head = prepared.oid;
       signers = prepared.signers;
-      if (index < waiters.length - 1) await this.#recordChanges(prepared, changes);
+      queued.push(member);
+      commits++;
+      try {
+        await this.#recordChanges(prepared, changes);
+      } catch (error) {
+        // Later decisions cannot be taken on top: the stream ends once the
+        // commits decided so far are appended.
+        reportError(error);
+        broken = true;
+      }
+      if (writing === null && failure === null) startWrite();
     }
-    return members;
+    while (writing !== null) await writing;
+    if (failure !== null) return stopped([]);
+    for (const member of queued) this.#settle(member);
+    return { rest: [], raced: false, appended };
   }
 
   /**
@@ -339,6 +409,7 @@ export class SignedHistory<S> implements HistoryStore<S> {
     for (const path of paths) {
       if (this.#projection.wants(path)) {
         changes.after.set(path, prepared.contents.get(path) ?? null);
+        changes.owners.set(path, prepared.oid);
       }
     }
   }
@@ -356,42 +427,36 @@ export class SignedHistory<S> implements HistoryStore<S> {
   }
 
   /**
-   * Appends the commits of `members` in one append and settles each call
-   * once it is durable; calls decided before the first commit settle at
-   * once. After a lost race or a failed append, returns the calls to decide
-   * again: those whose decision rested on a commit that was not written.
+   * Appends the commits of `members` (at least one) on the current head in
+   * one append. Once durable, makes them the head and settles every member;
+   * `changes` then records what they wrote as the state's content at head.
+   * Resolves false, settling nothing, when the ref moved meanwhile.
    */
-  async #write(members: Array<Member<S>>): Promise<{ rest: Array<Waiter<S>>; raced: boolean }> {
-    let start = 0;
-    while (start < members.length && members[start]?.outcome.kind !== "commit") {
-      this.#settle(members[start++] as Member<S>);
-    }
-    const resting = members.slice(start);
-    const commits = resting.flatMap(({ outcome }) =>
+  async #appendMembers(members: Array<Member<S>>, changes: StateChanges): Promise<boolean> {
+    const commits = members.flatMap(({ outcome }) =>
       outcome.kind === "commit" ? [outcome.prepared] : []
     );
-    const last = commits.at(-1);
-    if (last === undefined) return { rest: [], raced: false };
-    let appended: boolean;
-    try {
-      appended = await this.#backend.append(
-        commits.flatMap((commit) => commit.objects),
-        this.#head,
-        last.oid,
-      );
-    } catch (error) {
-      for (const member of resting) {
-        if (member.outcome.kind === "commit") member.waiter.reject(error);
+    const last = commits.at(-1)?.oid ?? "";
+    const objects = commits.flatMap((commit) => commit.objects);
+    if (!(await this.#backend.append(objects, this.#head, last))) return false;
+    for (const member of members) {
+      if (member.outcome.kind === "commit") {
+        const { prepared } = member.outcome;
+        this.#advance(prepared);
+        for (const [path] of prepared.staged.changed) {
+          if (changes.owners.get(path) === prepared.oid) {
+            // No commit still to append changes it: head holds its content now.
+            changes.after.delete(path);
+            changes.before.delete(path);
+            changes.owners.delete(path);
+          } else if (changes.before.has(path)) {
+            changes.before.set(path, prepared.contents.get(path) ?? null);
+          }
+        }
       }
-      const undecided = resting.filter((member) => member.outcome.kind !== "commit");
-      return { rest: undecided.map(waiterOf), raced: false };
-    }
-    if (!appended) return { rest: resting.map(waiterOf), raced: true };
-    for (const member of resting) {
-      if (member.outcome.kind === "commit") this.#advance(member.outcome.prepared);
       this.#settle(member);
     }
-    return { rest: [], raced: false };
+    return true;
   }
 
   #settle({ waiter, outcome }: Member<S>): void {
@@ -479,6 +544,16 @@ interface Waiter<S> {
   reject: (error: unknown) => void;
 }
 
+/**
+ * How an append stream ended: the calls to decide again, whether because the
+ * ref moved, and whether any of its appends landed.
+ */
+interface StreamOutcome<S> {
+  rest: Array<Waiter<S>>;
+  raced: boolean;
+  appended: boolean;
+}
+
 /** What deciding a call gave: a prepared commit, nothing to commit, or an error. */
 type Outcome =
   | { kind: "commit"; prepared: PreparedCommit; result: unknown }
@@ -490,14 +565,22 @@ interface Member<S> {
   outcome: Outcome;
 }
 
-/** Projected files a group's earlier commits change: their content after, and at head. */
+/**
+ * Projected files that decided commits not yet durable change: their content
+ * after the last of them, at head, and that last commit.
+ */
 interface StateChanges {
   after: Map<string, Uint8Array | null>;
   before: Map<string, Uint8Array | null>;
+  owners: Map<string, string>;
 }
 
 function waiterOf<S>(member: Member<S>): Waiter<S> {
   return member.waiter;
+}
+
+function isCommit<S>(member: Member<S>): boolean {
+  return member.outcome.kind === "commit";
 }
 
 function toCommitInfo(oid: string, commit: ReturnType<typeof parseCommit>): CommitInfo {

@@ -131,6 +131,61 @@ Deno.test(
 );
 
 Deno.test(
+  onlyOn("kv", "calls decided on top of an append that lost a race are decided again"),
+  async () => {
+    await withDatabase(async (db) => {
+      // Before the next atomic operation commits, another writer appends.
+      let interloper: (() => Promise<void>) | null = null;
+      const kv = new Proxy(db.kv, {
+        get(target, property) {
+          if (property === "atomic") {
+            return () => {
+              const operation = target.atomic();
+              const commit = operation.commit.bind(operation);
+              operation.commit = async () => {
+                const run = interloper;
+                interloper = null;
+                await run?.();
+                return await commit();
+              };
+              return operation;
+            };
+          }
+          const value = Reflect.get(target, property, target);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      const store = await openFilesKvStore(kv);
+      await seed(store);
+      const other = await openFilesKvStore(db.observer);
+      try {
+        const count = (state: FilesState) => Number(state.files.get("counter.txt") ?? 0);
+        const increment = (n: number) => (state: FilesState) => ({
+          commit: request(n, { "counter.txt": String(count(state) + 1) }),
+          result: count(state) + 1,
+        });
+        interloper = async () => {
+          await other.transact(increment(100));
+        };
+        const calls = Array.from({ length: 10 }, (_, i) => store.transact(increment(i + 1)));
+        const results = (await Promise.all(calls)).map(({ result }) => result);
+        assert.deepEqual(results, [2, 3, 4, 5, 6, 7, 8, 9, 10, 11], "each saw the one before");
+        assert.equal(store.state.files.get("counter.txt"), "11");
+        assert.deepEqual(await chain(store), [
+          "Event 0",
+          "Event 100",
+          ...calls.map((_, i) => `Event ${i + 1}`),
+        ]);
+        assert.equal((await readMainRef(db.observer)).oid, store.head());
+      } finally {
+        await other.close();
+        await store.close();
+      }
+    });
+  },
+);
+
+Deno.test(
   onlyOn("kv", "readers never see a grouped commit before it is durable"),
   async () => {
     await withStore(async (store, db) => {
