@@ -14,7 +14,7 @@ interface Round {
   stale: boolean;
 }
 
-/** Runs the child until a random moment 50–400 ms after it is ready, then kills it. */
+/** Runs the child until a random moment 50–400 ms after its first event, then kills it. */
 async function killedRound(dir: string, round: number): Promise<Round> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", CHILD, dir, String(round)],
@@ -29,9 +29,13 @@ async function killedRound(dir: string, round: number): Promise<Round> {
     const stderr = await new Response(child.stderr).text();
     throw new Error(`Cannot run append child: it said "${first.value}" ${stderr}`);
   }
+  // The random moment is counted from the first acknowledged event, so that a
+  // slow start on a busy machine still kills the child while it appends.
+  const acknowledged: string[] = [];
+  const firstEvent = await reader.read();
+  if (!firstEvent.done) acknowledged.push(firstEvent.value);
   await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 350));
   child.kill("SIGKILL");
-  const acknowledged: string[] = [];
   for (let line = await reader.read(); !line.done; line = await reader.read()) {
     acknowledged.push(line.value);
   }
