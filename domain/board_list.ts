@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { parseCsv } from "./csv.ts";
 import { DomainError } from "./errors.ts";
-import { BoardId, KvkNumber } from "./ids.ts";
+import { BoardId, KvkNumber, SupplierId } from "./ids.ts";
 import { isMailAddress, isSingleLine } from "./invite_supplier.ts";
 import { findHiddenCharacter, type HiddenCharacter } from "./plain_text.ts";
 import type { Board } from "./state.ts";
@@ -43,6 +43,22 @@ export const BoardSector = z.string().refine(
   `a sector is one of ${SECTORS.join(", ")}, several joined by "+"`,
 );
 
+/** A registered contact address: one plain e-mail address. */
+export const ContactAddress = z.string().refine(
+  isMailAddress,
+  "a contact address is one plain e-mail address",
+);
+
+/**
+ * A supplier as an administrator registers it: its KvK number, a name by the
+ * rules of a board's name, and one contact address.
+ */
+export const RegisteredSupplier = z.object({
+  id: SupplierId,
+  name: BoardName,
+  contactEmail: ContactAddress,
+});
+
 /** One row of DUO's open list: bevoegd_gezag, kvk, naam, sector. */
 export const DuoBoardRow = z.tuple([BoardId, KvkNumber, BoardName, BoardSector]);
 
@@ -52,7 +68,7 @@ export const RegistryBoardRow = z.tuple([
   KvkNumber,
   BoardName,
   BoardSector,
-  z.string().refine(isMailAddress, "a contact address is one plain e-mail address"),
+  ContactAddress,
 ]);
 
 /** Why a registry file cannot be registered; rows count as a spreadsheet does (the header is 1). */
@@ -136,7 +152,7 @@ export function readBoardList(text: string): BoardList {
  * A cell without the spaces and tabs around it. Unlike `String.prototype.trim`
  * it keeps a byte order mark, which is refused as a hidden character.
  */
-function trimSpaces(cell: string): string {
+export function trimSpaces(cell: string): string {
   return cell.replace(/^[ \t]+|[ \t]+$/g, "");
 }
 

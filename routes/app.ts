@@ -33,6 +33,7 @@ import { clientAddress, rateLimit } from "./rate_limit.ts";
 import { routeList } from "./route_list.ts";
 import type { Services } from "./services.ts";
 import { csrfGuard, type Session, type Sessions } from "./session.ts";
+import { createSupplierRegistryUi } from "./supplier_registry_ui.ts";
 import { createSupplierUi } from "./supplier_ui.ts";
 import { createUi, pageUser } from "./ui.ts";
 
@@ -209,6 +210,7 @@ export function createApp(options: AppOptions): Hono<{ Variables: { requestId: s
   );
   app.route("/", createSupplierUi({ services, sessions }));
   app.route("/", createBoardRegistryUi({ services, sessions }));
+  app.route("/", createSupplierRegistryUi({ services, sessions }));
   app.route("/", createUi(services, sessions));
 
   app.notFound(async (c) => {

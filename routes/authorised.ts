@@ -25,7 +25,7 @@ export const REFUSAL_NL: Record<Action, string> = {
   "agreement.read_as_supplier": "U handelt niet namens deze leverancier.",
   "supplier_keys.manage": "Alleen wie namens deze leverancier inlogt, beheert haar API-sleutels.",
   "admin.read": "Deze pagina is voor beheerders.",
-  "registry.manage": "Alleen beheerders registreren schoolbesturen.",
+  "registry.manage": "Alleen beheerders registreren schoolbesturen en leveranciers.",
   "tokens.manage":
     "Toegangssleutels tot de geschiedenis zijn er alleen voor auditors en beheerders.",
   "history.clone": "De volledige geschiedenis is er alleen voor auditors en beheerders.",

@@ -331,6 +331,12 @@ const CASES: RouteCase[] = [
     door: "form",
     fields: { csv: "", fingerprint: "" },
   },
+  page("GET", "/admin/leveranciers", "/admin/leveranciers", "registry.manage", SERVICE, 200),
+  {
+    ...page("POST", "/admin/leveranciers", "/admin/leveranciers", "registry.manage", SERVICE, 422),
+    door: "form",
+    fields: { kvk: "", name: "", contactEmail: "" },
+  },
   page("GET", "/boards/:board", `/boards/${BOARD.id}`, "board.read", ON_BOARD, 200),
   {
     ...page(
@@ -584,6 +590,8 @@ const BY_HAND: Record<string, string> = {
   "GET /admin/besturen": "401 403 403 403 403 403 403 200 403",
   "POST /admin/besturen/controleren": "403 403 403 403 403 403 403 422 403",
   "POST /admin/besturen": "403 403 403 403 403 403 403 422 403",
+  "GET /admin/leveranciers": "401 403 403 403 403 403 403 200 403",
+  "POST /admin/leveranciers": "403 403 403 403 403 403 403 422 403",
   "GET /boards/:board": "401 200 200 200 403 403 403 200 403",
   "POST /boards/:board/terms": "403 303 303 303 403 403 403 403 403",
   "GET /boards/:board/agreements/:supplier": "401 200 200 200 403 403 403 200 403",

@@ -13,6 +13,7 @@ import {
 import { git } from "./helpers/git.ts";
 import { Browser, sampleOffer, type TestService } from "./helpers/service.ts";
 import { historyGitDir, outboxMails } from "./helpers/test_store.ts";
+import { runVerify } from "./helpers/verify_cli.ts";
 
 const PAGE = "/admin/besturen";
 const HEADER = "bevoegd_gezag,kvk,naam,sector,contact_email";
@@ -178,6 +179,12 @@ Deno.test("a 1,200-row CSV registers 1,200 boards in one commit by the admin; ag
     assert.match(trailers, /^Role: beheer$/m);
     assert.match(trailers, new RegExp(`^Organisation: ${DEMO_OPERATOR_KVK}$`, "m"));
     await inHistory("fsck", "--strict", "--no-dangling");
+    // An auditor's verifier accepts a registration by an administrator.
+    const signers = `${service.dir}/allowed_signers.auditor`;
+    const published = await fetch(`${service.url}/.well-known/akkoord/allowed_signers`);
+    await Deno.writeTextFile(signers, await published.text());
+    const verified = await runVerify([gitdir, "--allowed-signers", signers]);
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr);
 
     // The board appears: in the admin's overview, and for its own people.
     assert.ok(

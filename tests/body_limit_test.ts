@@ -77,6 +77,7 @@ Deno.test("every state-changing page route refuses a chunked body over its limit
         "/boards/:board/agreements/:supplier/sign",
         "/boards/:board/terms",
         "/suppliers/:supplier/offer",
+        "/admin/leveranciers",
       ]
     ) {
       assert.ok(paths.includes(expected), `route ${expected} is listed`);

@@ -20,6 +20,7 @@ const PAGES: Record<string, { who: Who; path: string }> = {
   },
   "/admin/mail": { who: "admin", path: "/admin/mail" },
   "/admin/besturen": { who: "admin", path: "/admin/besturen" },
+  "/admin/leveranciers": { who: "admin", path: "/admin/leveranciers" },
   "/tokens": { who: "admin", path: "/tokens" },
   "/boards/:board": { who: "board", path: `/boards/${BOARD.id}` },
   "/boards/:board/agreements/:supplier": { who: "board", path: agreementPath(BOARD.id) },

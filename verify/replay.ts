@@ -123,10 +123,13 @@ export function requireBoard(context: CheckContext, agreement: AgreementRef): Bo
   return board;
 }
 
-export function requireRole(context: CheckContext, role: string): void {
-  if (context.event.actor.role !== role) {
+/** Fails unless the event's actor acted in `role` (or in one of several). */
+export function requireRole(context: CheckContext, role: string | string[]): void {
+  const roles = typeof role === "string" ? [role] : role;
+  if (!roles.includes(context.event.actor.role)) {
+    const wanted = roles.map((name) => `"${name}"`).join(" or ");
     throw context.fail(
-      `a ${context.event.kind} event needs role "${role}", not "${context.event.actor.role}"`,
+      `a ${context.event.kind} event needs role ${wanted}, not "${context.event.actor.role}"`,
     );
   }
 }

@@ -15,7 +15,7 @@ export interface AdminOverviewRow {
 /** Props of {@link AdminOverviewPage}. */
 export interface AdminOverviewPageProps {
   rows: AdminOverviewRow[];
-  /** The person may register boards (the link to the registry's page). */
+  /** The person may register boards and suppliers (the links to the registry's pages). */
   canRegister: boolean;
   user: PageUser;
   csrf: string;
@@ -34,6 +34,11 @@ export function AdminOverviewPage(props: AdminOverviewPageProps): VNode {
               ? "Er zijn nog geen schoolbesturen geregistreerd. "
               : ""}<a class="utrecht-link utrecht-link--html-a" href="/admin/besturen">Schoolbesturen
               registreren of bijwerken</a> met de lijst van DUO en de contactadressen.
+          </p>
+          <p class="utrecht-paragraph">
+            <a class="utrecht-link utrecht-link--html-a" href="/admin/leveranciers">Leveranciers
+              registreren of bijwerken</a>: één leverancier tegelijk, met KvK-nummer, naam en
+            contactadres.
           </p>
         `
         : null}
