@@ -168,7 +168,7 @@ for (const cache of ["cold", "warm"] as const) {
       name: `${backend}: git clone --bare, ${cache} pack cache`,
       group: `full clone, ${cache} pack cache`,
       baseline: backend === "disk",
-      n: cache === "cold" ? 1 : 3,
+      n: 3,
       warmup: 0,
       async fn(b) {
         clones ??= await startCloneServers();

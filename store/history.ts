@@ -84,6 +84,13 @@ export interface HistoryStore<S> {
    * is missing. Objects never change, so this is safe at any head.
    */
   readObject(oid: string): Promise<{ type: "blob" | "tree" | "commit" | "tag"; body: Uint8Array }>;
+  /**
+   * Several objects, in the order asked, in as few reads as the storage
+   * allows (Deno KV reads ten entries at once); rejects when one is missing.
+   */
+  readObjects?(
+    oids: string[],
+  ): Promise<Array<{ type: "blob" | "tree" | "commit" | "tag"; body: Uint8Array }>>;
   /** The allowed_signers text that verifies every commit. */
   allowedSigners(): string;
   /** Called after each durable append with the new head. */

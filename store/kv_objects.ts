@@ -150,7 +150,41 @@ export async function readKvObject(
   const cached = bases?.get(oid);
   if (cached !== undefined) return cached;
   const entry = await retryWhenLocked(() => kv.get(objectKey(oid)));
-  const value = entry.value;
+  return await objectFromValue(kv, oid, entry.value, bases);
+}
+
+/**
+ * Reads several objects, {@link KV_LIMITS.keysPerRead} entries a read, each
+ * checked as {@link readKvObject} checks it. Resolves them in the order of
+ * `oids`; rejects when one is missing or torn.
+ */
+export async function readKvObjects(
+  kv: Deno.Kv,
+  oids: string[],
+  bases?: BaseCache,
+): Promise<EncodedObject[]> {
+  for (const oid of oids) {
+    if (!OID.test(oid)) throw new Error(`Cannot read object "${oid.slice(0, 60)}": not an oid`);
+  }
+  const objects: EncodedObject[] = [];
+  for (let start = 0; start < oids.length; start += KV_LIMITS.keysPerRead) {
+    const part = oids.slice(start, start + KV_LIMITS.keysPerRead);
+    const entries = await retryWhenLocked(() => kv.getMany(part.map(objectKey)));
+    for (const [i, entry] of entries.entries()) {
+      const oid = part[i] as string;
+      objects.push(bases?.get(oid) ?? await objectFromValue(kv, oid, entry.value, bases));
+    }
+  }
+  return objects;
+}
+
+/** The object an entry's value holds: whole, in chunks, or a delta against a whole object. */
+async function objectFromValue(
+  kv: Deno.Kv,
+  oid: string,
+  value: unknown,
+  bases: BaseCache | undefined,
+): Promise<EncodedObject> {
   if (value instanceof Uint8Array) return inflateObject(oid, value);
   if (typeof value === "number") return inflateObject(oid, await readChunks(kv, oid, value));
   const delta = asDeltaValue(value);

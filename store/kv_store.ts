@@ -22,6 +22,7 @@ import {
   MAIN_REF_KEY,
   objectWrites,
   readKvObject,
+  readKvObjects,
   readMainRef,
   writeSize,
 } from "./kv_objects.ts";
@@ -166,6 +167,10 @@ class KvBackend implements HistoryBackend {
 
   readObject(oid: string): Promise<EncodedObject> {
     return readKvObject(this.#kv, oid, this.#bases);
+  }
+
+  readObjects(oids: string[]): Promise<EncodedObject[]> {
+    return readKvObjects(this.#kv, oids, this.#bases);
   }
 
   /**

@@ -65,6 +65,16 @@ type ObjectKind = "blob" | "tree" | "commit";
 
 const BATCH = 64;
 const PARALLEL_WALKS = 16;
+/** Objects read from the store at once; a walk reads sibling directories side by side. */
+const PARALLEL_READS = 32;
+/** Objects in one read of a store that reads several at once (Deno KV: 10 keys). */
+const READ_BATCH = 10;
+/** Such reads at once. */
+const PARALLEL_BATCHES = 4;
+/** Objects waiting to be read after which the queue drops those sent. */
+const QUEUE_COMPACT = 4096;
+/** Bodies up to this fraction of the body budget count as small: see {@link BodyCache}. */
+const SMALL_BODY_SHARE = 1024;
 const MIN_DELTA_TARGET = 32;
 const FLUSH_BYTES = 1 << 20;
 const LOAD_WINDOW = 1 << 20;
@@ -95,7 +105,11 @@ interface FreshCommit {
   oid: string;
   tree: string;
   time: number;
+  /** The body as read while finding the new commits, or null when it was not kept. */
+  body: Uint8Array | null;
 }
+
+const EMPTY_TREE = new Uint8Array();
 
 /** Prepared pack entries of a linear history, extended as it grows. */
 export class PackCache {
@@ -103,6 +117,7 @@ export class PackCache {
   #log: PackLog;
   #maxDepth: number;
   #bodies: BodyCache;
+  #reader: ObjectReader;
   #loaded = false;
   #queue: Promise<unknown> = Promise.resolve();
   #pending: Uint8Array[] = [];
@@ -129,6 +144,7 @@ export class PackCache {
     this.#log = options.log ?? new MemoryPackLog();
     this.#maxDepth = options.maxDepth ?? 50;
     this.#bodies = new BodyCache(options.bodyCacheBytes ?? 8 << 20);
+    this.#reader = new ObjectReader(store);
   }
 
   /** Number of commits covered. */
@@ -256,11 +272,8 @@ export class PackCache {
    * at the same path below `against` (null: every object).
    */
   async treeEntries(tree: string, against: string | null): Promise<number[]> {
-    const found: number[] = [];
-    await this.#walkDiff(tree, against, (oid) => {
-      found.push(this.#known(oid));
-    });
-    return found;
+    const changes = await this.#walkDiff(tree, against, false);
+    return changes.map((change) => this.#known(change.oid));
   }
 
   async #syncNow(head: string | null): Promise<void> {
@@ -398,6 +411,8 @@ export class PackCache {
   async #extend(head: string | null): Promise<void> {
     if (head === null || this.#commits.find(head) !== undefined) return;
     const fresh: FreshCommit[] = [];
+    // Bodies read here are kept for making the entries, up to the body budget.
+    let kept = 0;
     let next: string | undefined = head;
     while (next !== undefined && this.#commits.find(next) === undefined) {
       const { type, body } = await this.#store.readObject(next);
@@ -406,38 +421,62 @@ export class PackCache {
       if (commit.parents.length > 1) {
         throw new Error(`Cannot serve commit ${next}: merge commits are not supported`);
       }
-      fresh.push({ oid: next, tree: commit.tree, time: identTime(commit.committer) });
+      kept += body.length;
+      fresh.push({
+        oid: next,
+        tree: commit.tree,
+        time: identTime(commit.committer),
+        body: kept <= this.#bodies.budget ? body : null,
+      });
       next = commit.parents[0];
     }
     // Commits the history does not reach (a log left from another history)
     // are dropped; the history itself only moves fast-forward.
     await this.#keepCommits(next === undefined ? 0 : (this.#commits.find(next) as number) + 1);
     fresh.reverse();
+    const trees = this.#commitTrees.length;
+    const covered = trees === 0 ? null : this.#commitTrees.oidAt(trees - 1);
+    const readAhead = (start: number) => {
+      const batch = fresh.slice(start, start + BATCH);
+      const reading = this.#readAhead(batch, start === 0 ? covered : at(fresh, start - 1).tree);
+      // Awaited in turn below; until then a failure must not count as unhandled.
+      reading.catch(() => undefined);
+      return reading;
+    };
+    // The next batch is read while the entries of this one are made.
+    let reading: Promise<ReadAhead[]> | null = fresh.length === 0 ? null : readAhead(0);
     try {
-      for (let start = 0; start < fresh.length; start += BATCH) {
-        await this.#addBatch(fresh.slice(start, start + BATCH));
+      for (let start = 0; reading !== null; start += BATCH) {
+        const read = await reading;
+        reading = start + BATCH < fresh.length ? readAhead(start + BATCH) : null;
+        await this.#addBatch(fresh.slice(start, start + BATCH), read);
         if (this.#pendingBytes >= FLUSH_BYTES) await this.#flush();
       }
     } finally {
+      await reading?.catch(() => undefined);
       await this.#flush();
     }
   }
 
-  async #addBatch(batch: FreshCommit[]): Promise<void> {
-    const trees = this.#commitTrees.length;
-    let previous = trees === 0 ? null : this.#commitTrees.oidAt(trees - 1);
+  /** The bodies and changes of `batch`, whose first commit's parent has tree `previous`. */
+  #readAhead(batch: FreshCommit[], previous: string | null): Promise<ReadAhead[]> {
     const pairs = batch.map((commit) => {
       const pair: [FreshCommit, string | null] = [commit, previous];
       previous = commit.tree;
       return pair;
     });
-    const read = await mapLimited(pairs, PARALLEL_WALKS, async ([commit, against]) => ({
-      body: await this.#read(commit.oid, "commit"),
-      changes: await this.#changes(commit.tree, against),
+    return mapLimited(pairs, PARALLEL_WALKS, async ([commit, against]) => ({
+      body: commit.body ?? await this.#read(commit.oid, "commit"),
+      changes: await this.#walkDiff(commit.tree, against, true),
     }));
+  }
+
+  async #addBatch(batch: FreshCommit[], read: ReadAhead[]): Promise<void> {
     for (let i = 0; i < batch.length; i++) {
       const { body, changes } = read[i] as ReadAhead;
-      await this.#addCommit(batch[i] as FreshCommit, body, changes);
+      const commit = batch[i] as FreshCommit;
+      commit.body = null;
+      await this.#addCommit(commit, body, changes);
       read[i] = EMPTY_READ_AHEAD;
     }
   }
@@ -454,21 +493,6 @@ export class PackCache {
       offset += part.length;
     }
     await this.#log.append(bytes);
-  }
-
-  /** What a commit's tree changed, its objects and delta bases read ahead. */
-  async #changes(tree: string, against: string | null): Promise<Change[]> {
-    const changes: Change[] = [];
-    await this.#walkDiff(tree, against, async (oid, kind, base) => {
-      changes.push({ oid, kind, base });
-      if (kind === "blob" && this.#oids.find(oid) === undefined) {
-        await Promise.all([
-          this.#read(oid, "blob"),
-          base === null ? null : this.#read(base, "blob"),
-        ]);
-      }
-    });
-    return changes;
   }
 
   /**
@@ -534,23 +558,34 @@ export class PackCache {
   }
 
   /**
-   * Visits `tree` and every object below it that differs from the object at
-   * the same path below `against`, parents before children, with that
-   * previous object as the natural delta base.
+   * `tree` and every object below it that differs from the object at the
+   * same path below `against`, parents before children, each with that
+   * previous object as the natural delta base. The directories of a tree are
+   * walked side by side. With `readBlobs`, the bodies of new blobs and of
+   * their bases are read ahead too.
    */
-  async #walkDiff(
-    tree: string,
-    against: string | null,
-    visit: (oid: string, kind: "tree" | "blob", base: string | null) => Promise<void> | void,
-  ): Promise<void> {
-    if (tree === against) return;
-    await visit(tree, "tree", against);
-    const body = await this.#read(tree, "tree");
-    const old = against === null ? new Uint8Array() : await this.#read(against, "tree");
-    for (const change of changedEntries(body, old)) {
-      if (change.isTree) await this.#walkDiff(change.oid, change.oldTree, visit);
-      else await visit(change.oid, "blob", change.oldBlob);
-    }
+  async #walkDiff(tree: string, against: string | null, readBlobs: boolean): Promise<Change[]> {
+    if (tree === against) return [];
+    const [body, old] = await Promise.all([
+      this.#read(tree, "tree"),
+      against === null ? EMPTY_TREE : this.#read(against, "tree"),
+    ]);
+    const below = await Promise.all(
+      changedEntries(body, old).map(async (change) => {
+        if (change.isTree) return await this.#walkDiff(change.oid, change.oldTree, readBlobs);
+        const blob: Change = { oid: change.oid, kind: "blob", base: change.oldBlob };
+        if (readBlobs && this.#oids.find(blob.oid) === undefined) {
+          await Promise.all([
+            this.#read(blob.oid, "blob"),
+            blob.base === null ? null : this.#read(blob.base, "blob"),
+          ]);
+        }
+        return [blob];
+      }),
+    );
+    const changes: Change[] = [{ oid: tree, kind: "tree", base: against }];
+    for (const part of below) for (const change of part) changes.push(change);
+    return changes;
   }
 
   async #newEntry(
@@ -605,10 +640,11 @@ export class PackCache {
     return await this.#read(this.oidOf(entry), kind);
   }
 
+  /** An object's body from the body cache or the store. */
   async #read(oid: string, kind: ObjectKind): Promise<Uint8Array> {
     const cached = this.#bodies.get(oid);
     if (cached !== undefined) return cached;
-    const { type, body } = await this.#store.readObject(oid);
+    const { type, body } = await this.#reader.read(oid);
     if (type !== kind) {
       throw new Error(`Cannot serve object ${oid}: it is a ${type}, not a ${kind}`);
     }
@@ -623,8 +659,40 @@ export class PackCache {
   }
 }
 
-/** Object bodies by oid, the least recently used dropped past a byte budget. */
+/**
+ * Object bodies by oid within a byte budget. Small bodies (files and small
+ * directories, read again whenever their path next changes, however much
+ * later) and large ones (big directories that every commit rewrites) each
+ * get half of it, so that the large ones do not push out the small.
+ */
 class BodyCache {
+  readonly budget: number;
+  #small: LruBodies;
+  #large: LruBodies;
+
+  constructor(budget: number) {
+    this.budget = budget;
+    this.#small = new LruBodies(budget / 2);
+    this.#large = new LruBodies(budget / 2);
+  }
+
+  get(oid: string): Uint8Array | undefined {
+    return this.#small.get(oid) ?? this.#large.get(oid);
+  }
+
+  clear(): void {
+    this.#small.clear();
+    this.#large.clear();
+  }
+
+  set(oid: string, body: Uint8Array): void {
+    if (body.length > this.budget / 8) return;
+    (body.length <= this.budget / SMALL_BODY_SHARE ? this.#small : this.#large).set(oid, body);
+  }
+}
+
+/** Object bodies by oid, the least recently used dropped past a byte budget. */
+class LruBodies {
   #budget: number;
   #bytes = 0;
   #bodies = new Map<string, Uint8Array>();
@@ -648,7 +716,7 @@ class BodyCache {
   }
 
   set(oid: string, body: Uint8Array): void {
-    if (body.length > this.#budget / 8 || this.#bodies.has(oid)) return;
+    if (this.#bodies.has(oid)) return;
     this.#bodies.set(oid, body);
     this.#bytes += body.length;
     for (const [old, oldBody] of this.#bodies) {
@@ -656,6 +724,109 @@ class BodyCache {
       this.#bodies.delete(old);
       this.#bytes -= oldBody.length;
     }
+  }
+}
+
+/** An object as the store returns it. */
+interface StoredObject {
+  type: string;
+  body: Uint8Array;
+}
+
+/**
+ * A store that also reads several objects in one go (Deno KV reads up to 10
+ * entries at once), resolving them in the order asked; it rejects when one
+ * is missing.
+ */
+interface BatchReadingStore {
+  readObjects(oids: string[]): Promise<StoredObject[]>;
+}
+
+/**
+ * Reads objects from the store, each at most once at a time, with a bounded
+ * number of reads under way. Objects asked for meanwhile wait in turn; a
+ * store that reads several at once gets them in batches.
+ */
+class ObjectReader {
+  #store: HistoryStore<unknown>;
+  #batchReader: BatchReadingStore | null;
+  #batch: number;
+  #parallel: number;
+  #pending = new Map<string, PromiseWithResolvers<StoredObject>>();
+  #queue: string[] = [];
+  #queued = 0;
+  #underWay = 0;
+  #scheduled = false;
+
+  constructor(store: HistoryStore<unknown>) {
+    this.#store = store;
+    this.#batchReader = store.readObjects === undefined ? null : store as BatchReadingStore;
+    this.#batch = this.#batchReader === null ? 1 : READ_BATCH;
+    this.#parallel = this.#batchReader === null ? PARALLEL_READS : PARALLEL_BATCHES;
+  }
+
+  read(oid: string): Promise<StoredObject> {
+    const pending = this.#pending.get(oid);
+    if (pending !== undefined) return pending.promise;
+    const read = Promise.withResolvers<StoredObject>();
+    this.#pending.set(oid, read);
+    this.#queue.push(oid);
+    if (!this.#scheduled) {
+      // Reads asked for in the same turn go out together.
+      this.#scheduled = true;
+      queueMicrotask(() => {
+        this.#scheduled = false;
+        this.#pump();
+      });
+    }
+    return read.promise;
+  }
+
+  #pump(): void {
+    while (this.#underWay < this.#parallel && this.#queued < this.#queue.length) {
+      const oids = this.#queue.slice(this.#queued, this.#queued + this.#batch);
+      this.#queued += oids.length;
+      if (this.#queued === this.#queue.length || this.#queued >= QUEUE_COMPACT) {
+        this.#queue = this.#queue.slice(this.#queued);
+        this.#queued = 0;
+      }
+      this.#underWay++;
+      void this.#readNow(oids).finally(() => {
+        this.#underWay--;
+        this.#pump();
+      });
+    }
+  }
+
+  async #readNow(oids: string[]): Promise<void> {
+    if (this.#batchReader === null) {
+      await Promise.all(oids.map(async (oid) => {
+        try {
+          this.#settle(oid, await this.#store.readObject(oid), null);
+        } catch (error) {
+          this.#settle(oid, null, error);
+        }
+      }));
+      return;
+    }
+    try {
+      const objects = await this.#batchReader.readObjects(oids);
+      oids.forEach((oid, i) => {
+        const object = objects[i];
+        if (object === undefined) this.#settle(oid, null, new Error(`Cannot read object ${oid}`));
+        else this.#settle(oid, object, null);
+      });
+    } catch (error) {
+      for (const oid of oids) this.#settle(oid, null, error);
+    }
+  }
+
+  #settle(oid: string, object: StoredObject | null, error: unknown): void {
+    const pending = this.#pending.get(oid);
+    if (pending === undefined) return;
+    this.#pending.delete(oid);
+    if (object === null) pending.reject(error);
+    else pending.resolve(object);
   }
 }
 

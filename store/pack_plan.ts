@@ -44,8 +44,10 @@ export async function planPack(cache: PackCache, request: PackRequest): Promise<
   };
   for (let position = bottom; position <= top; position++) {
     if (clientHas(client, position)) continue;
+    // A commit's entries are what its tree changed from its parent's, enough
+    // when the client gets or has that parent; the root's are its whole tree.
     const parentKnown = position > bottom || clientHas(client, position - 1);
-    if (position > 0 && parentKnown) {
+    if (position > 0 ? parentKnown : client === null) {
       for (const entry of cache.entriesOf(position)) add(entry);
       continue;
     }

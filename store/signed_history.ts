@@ -45,6 +45,8 @@ export interface HistoryBackend {
   readHead(): Promise<string | null>;
   /** One object, checked against its oid; rejects when it is missing. */
   readObject(oid: string): Promise<EncodedObject>;
+  /** Several objects in the order asked, where the backend reads them together. */
+  readObjects?(oids: string[]): Promise<EncodedObject[]>;
   /**
    * Makes `objects` durable and moves `refs/heads/main` from `expected` to
    * `next`. Resolves false, leaving the ref alone, when the ref no longer
@@ -164,6 +166,15 @@ export class SignedHistory<S> implements HistoryStore<S> {
   ): Promise<{ type: "blob" | "tree" | "commit" | "tag"; body: Uint8Array }> {
     const { type, body } = await this.#backend.readObject(oid);
     return { type, body };
+  }
+
+  async readObjects(
+    oids: string[],
+  ): Promise<Array<{ type: "blob" | "tree" | "commit" | "tag"; body: Uint8Array }>> {
+    const objects = this.#backend.readObjects
+      ? await this.#backend.readObjects(oids)
+      : await Promise.all(oids.map((oid) => this.#backend.readObject(oid)));
+    return objects.map(({ type, body }) => ({ type, body }));
   }
 
   async readFile(commit: string, path: string): Promise<Uint8Array | null> {
