@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { DEMO_OPERATOR_KVK } from "../config.ts";
 import {
   acceptTerms,
+  adminUser,
   BOARD,
   boardUser,
   headOf,
@@ -40,18 +41,8 @@ function csvOf(rows: string[][]): string {
   return [HEADER, ...rows.map((row) => row.map(quote).join(","))].join("\r\n") + "\r\n";
 }
 
-async function admin(service: TestService, name = "Ada Beheer"): Promise<Browser> {
-  const browser = new Browser(service.url);
-  const landed = await browser.login({
-    organisation: DEMO_OPERATOR_KVK,
-    name,
-    mandates: ["beheer"],
-  });
-  assert.equal(landed.status, 303);
-  await landed.body?.cancel();
-  const page = await browser.page(PAGE);
-  assert.equal(page.status, 200);
-  return browser;
+function admin(service: TestService, name?: string): Promise<Browser> {
+  return adminUser(service, PAGE, name);
 }
 
 /** Posts a multipart form as the page would: the CSRF token, Origin, fields and a file. */

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { DEMO_OPERATOR_KVK } from "../config.ts";
-import { BOARD, boardUser, headOf, SUPPLIER, withService } from "./helpers/board_flow.ts";
+import {
+  adminUser,
+  BOARD,
+  boardUser,
+  headOf,
+  SUPPLIER,
+  withService,
+} from "./helpers/board_flow.ts";
 import { git } from "./helpers/git.ts";
 import { Browser, type TestService } from "./helpers/service.ts";
 import { historyGitDir } from "./helpers/test_store.ts";
@@ -13,18 +20,8 @@ const NEW_SUPPLIER = {
   contactEmail: "privacy@leerlab-proef.example",
 };
 
-async function admin(service: TestService, name = "Ada Beheer"): Promise<Browser> {
-  const browser = new Browser(service.url);
-  const landed = await browser.login({
-    organisation: DEMO_OPERATOR_KVK,
-    name,
-    mandates: ["beheer"],
-  });
-  assert.equal(landed.status, 303);
-  await landed.body?.cancel();
-  const page = await browser.page(PAGE);
-  assert.equal(page.status, 200);
-  return browser;
+function admin(service: TestService, name?: string): Promise<Browser> {
+  return adminUser(service, PAGE, name);
 }
 
 /** Posts the supplier form as the page would, and reads the page it answers with. */

@@ -1,5 +1,12 @@
 import type { VNode } from "preact";
-import { describedBy, DoneNotice, ErrorSummary, TextArea, TextField } from "./form_field.ts";
+import {
+  describedBy,
+  DoneNotice,
+  ErrorSummary,
+  TextArea,
+  TextField,
+  WarningNotice,
+} from "./form_field.ts";
 import { html } from "./html.ts";
 import { Layout, type PageUser } from "./layout.ts";
 import { TableScroll } from "./table_scroll.ts";
@@ -139,17 +146,7 @@ export function BoardRegistryPreviewPage(props: BoardRegistryPreviewPageProps): 
     <${Layout} title="Controleer de besturen" user=${props.user} csrf=${props.csrf}>
       <p class="akkoord-pre-heading">Beheer</p>
       <h1 class="utrecht-heading-1">Controleer de besturen</h1>
-      ${props.notice
-        ? html`
-          <div class="utrecht-alert utrecht-alert--warning akkoord-alert" role="alert">
-            <div class="utrecht-alert__content">
-              <div class="utrecht-alert__message">
-                <p class="utrecht-paragraph">${props.notice}</p>
-              </div>
-            </div>
-          </div>
-        `
-        : null}
+      <${WarningNotice} message=${props.notice} />
       <p class="utrecht-paragraph utrecht-paragraph--lead">
         ${nothing
           ? "Alle besturen in het bestand staan al zo in het register. Registreren verandert niets."

@@ -85,6 +85,20 @@ export function DoneNotice(props: { message: string }): VNode {
   `;
 }
 
+/** A warning above a form that something changed meanwhile; nothing when there is none. */
+export function WarningNotice(props: { message?: string }): VNode | null {
+  if (!props.message) return null;
+  return html`
+    <div class="utrecht-alert utrecht-alert--warning akkoord-alert" role="alert">
+      <div class="utrecht-alert__content">
+        <div class="utrecht-alert__message">
+          <p class="utrecht-paragraph">${props.message}</p>
+        </div>
+      </div>
+    </div>
+  `;
+}
+
 /** The classes of a text box, marked invalid when it has an error. */
 export function textboxClass(error: string | undefined): string {
   return `utrecht-textbox utrecht-textbox--html-input${error ? " utrecht-textbox--invalid" : ""}`;

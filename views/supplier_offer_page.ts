@@ -8,6 +8,7 @@ import {
   TextArea,
   TextField,
   TextInput,
+  WarningNotice,
 } from "./form_field.ts";
 import { html } from "./html.ts";
 import { STATE_LABELS } from "./labels.ts";
@@ -339,17 +340,7 @@ export function OfferPreviewPage(props: OfferPreviewPageProps): VNode {
     <${Layout} title="Voorbeeld van uw aanbod" user=${props.user} csrf=${props.csrf}>
       <p class="akkoord-pre-heading">${props.supplier.name}</p>
       <h1 class="utrecht-heading-1">Voorbeeld van uw aanbod</h1>
-      ${props.notice
-        ? html`
-          <div class="utrecht-alert utrecht-alert--warning akkoord-alert" role="alert">
-            <div class="utrecht-alert__content">
-              <div class="utrecht-alert__message">
-                <p class="utrecht-paragraph">${props.notice}</p>
-              </div>
-            </div>
-          </div>
-        `
-        : null}
+      <${WarningNotice} message=${props.notice} />
       <p class="utrecht-paragraph utrecht-paragraph--lead">${leadText(effective, boards.length)}</p>
       ${voided.length > 0
         ? html`

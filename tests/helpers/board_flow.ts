@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { DEMO_OPERATOR_KVK } from "../../config.ts";
 import { TERMS_VERSION } from "../../domain/registry.ts";
 import {
   Browser,
@@ -81,6 +82,24 @@ export async function boardUser(
   const landed = await browser.login({ organisation: board.kvk, name, mandates });
   assert.equal(landed.status, 303, "the callback redirects after login");
   await browser.page(`/boards/${board.id}`);
+  return browser;
+}
+
+/** An administrator of the operator, logged in through the development broker, on `page`. */
+export async function adminUser(
+  service: TestService,
+  page: string,
+  name = "Ada Beheer",
+): Promise<Browser> {
+  const browser = new Browser(service.url);
+  const landed = await browser.login({
+    organisation: DEMO_OPERATOR_KVK,
+    name,
+    mandates: ["beheer"],
+  });
+  assert.equal(landed.status, 303);
+  await landed.body?.cancel();
+  assert.equal((await browser.page(page)).status, 200);
   return browser;
 }
 
