@@ -6,9 +6,9 @@ import {
   BOARD,
   boardUser,
   headOf,
+  nonAdmins,
   offer,
   OTHER_BOARD,
-  SUPPLIER,
   withService,
 } from "./helpers/board_flow.ts";
 import { git } from "./helpers/git.ts";
@@ -326,19 +326,8 @@ Deno.test("only an admin may see the registry page and register boards", () =>
     const anonymous = new Browser(service.url);
     assert.equal((await anonymous.page(PAGE)).status, 401);
 
-    const person = await boardUser(service, BOARD, ["beoordelen", "ondertekenen"]);
+    const { person, supplier, auditor } = await nonAdmins(service);
     assert.equal((await person.page(PAGE)).status, 403);
-    const supplier = new Browser(service.url);
-    await (await supplier.login({ organisation: SUPPLIER, name: "Sam", mandates: [] })).body
-      ?.cancel();
-    await supplier.page(`/suppliers/${SUPPLIER}`);
-    const auditor = new Browser(service.url);
-    await (await auditor.login({
-      organisation: DEMO_OPERATOR_KVK,
-      name: "Otto Controle",
-      mandates: ["auditor"],
-    })).body?.cancel();
-    await auditor.page("/tokens");
 
     const csv = csvOf([boardRow(1)]);
     const before = await headOf(service);

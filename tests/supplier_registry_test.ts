@@ -1,13 +1,6 @@
 import assert from "node:assert/strict";
 import { DEMO_OPERATOR_KVK } from "../config.ts";
-import {
-  adminUser,
-  BOARD,
-  boardUser,
-  headOf,
-  SUPPLIER,
-  withService,
-} from "./helpers/board_flow.ts";
+import { adminUser, headOf, nonAdmins, SUPPLIER, withService } from "./helpers/board_flow.ts";
 import { git } from "./helpers/git.ts";
 import { Browser, type TestService } from "./helpers/service.ts";
 import { historyGitDir } from "./helpers/test_store.ts";
@@ -190,18 +183,7 @@ Deno.test("only an admin may see the supplier registry and register suppliers", 
     const anonymous = new Browser(service.url);
     assert.equal((await anonymous.page(PAGE)).status, 401);
 
-    const person = await boardUser(service, BOARD, ["beoordelen", "ondertekenen"]);
-    const supplier = new Browser(service.url);
-    await (await supplier.login({ organisation: SUPPLIER, name: "Sam", mandates: [] })).body
-      ?.cancel();
-    await supplier.page(`/suppliers/${SUPPLIER}`);
-    const auditor = new Browser(service.url);
-    await (await auditor.login({
-      organisation: DEMO_OPERATOR_KVK,
-      name: "Otto Controle",
-      mandates: ["auditor"],
-    })).body?.cancel();
-    await auditor.page("/tokens");
+    const { person, supplier, auditor } = await nonAdmins(service);
 
     const before = await headOf(service);
     for (const browser of [person, supplier, auditor]) {

@@ -103,6 +103,28 @@ export async function adminUser(
   return browser;
 }
 
+/**
+ * People who are no administrators, each logged in on their own home page: a
+ * board's reviewer and signatory, a supplier's employee and an auditor.
+ */
+export async function nonAdmins(
+  service: TestService,
+): Promise<{ person: Browser; supplier: Browser; auditor: Browser }> {
+  const person = await boardUser(service, BOARD, ["beoordelen", "ondertekenen"]);
+  const supplier = new Browser(service.url);
+  await (await supplier.login({ organisation: SUPPLIER, name: "Sam", mandates: [] })).body
+    ?.cancel();
+  await supplier.page(`/suppliers/${SUPPLIER}`);
+  const auditor = new Browser(service.url);
+  await (await auditor.login({
+    organisation: DEMO_OPERATOR_KVK,
+    name: "Otto Controle",
+    mandates: ["auditor"],
+  })).body?.cancel();
+  await auditor.page("/tokens");
+  return { person, supplier, auditor };
+}
+
 /** The fields the overview's terms form posts when its checkbox is ticked. */
 export const TERMS_FORM = { accept: "ja", termsVersion: TERMS_VERSION } as const;
 
