@@ -313,6 +313,27 @@ export class SignedHistory<S> implements HistoryStore<S> {
     let commits = 0;
     let appended = false;
     let broken = false;
+    // Whether the state holds the decided commits not yet durable. It does
+    // only while the stream runs without yielding: it is put back before
+    // every await, so readers never see a commit that is not durable.
+    let advanced = false;
+    const advance = () => {
+      if (advanced || head === this.#head || head === null || this.#head === null) return;
+      for (const [path, content] of changes.after) {
+        this.#projection.apply(this.#state, path, content);
+      }
+      this.#projection.setHead(this.#state, head);
+      advanced = true;
+    };
+    const restore = () => {
+      if (!advanced) return;
+      for (const [path, content] of changes.before) {
+        this.#projection.apply(this.#state, path, content);
+      }
+      // Never null here: a state is advanced only on top of a durable head.
+      if (this.#head !== null) this.#projection.setHead(this.#state, this.#head);
+      advanced = false;
+    };
     const startWrite = () => {
       const members = queued;
       queued = [];
@@ -336,9 +357,13 @@ export class SignedHistory<S> implements HistoryStore<S> {
       return { rest: [...[...redo, ...queued].map(waiterOf), ...undecided], raced, appended };
     };
     while (!broken && commits < STREAM_COMMITS) {
-      if (failure !== null) return stopped([]);
+      if (failure !== null) {
+        restore();
+        return stopped([]);
+      }
       const waiter = source.shift();
       if (waiter === undefined) {
+        restore();
         if (writing === null) break;
         if (only !== undefined) await writing;
         else {
@@ -349,20 +374,28 @@ export class SignedHistory<S> implements HistoryStore<S> {
       }
       let outcome: Outcome;
       try {
-        const decision = this.#decide(waiter.decide, changes, head);
+        advance();
+        const decision = waiter.decide(this.#state);
         if (decision.commit === null) {
           outcome = { kind: "none", result: decision.result };
         } else {
           const base = { tree, head, signers, key: this.#key, committer: this.#committer };
           const prepared = prepareCommit(base, decision.commit);
           // What head holds at the paths a later decision will see changed.
-          await this.#readBefore(decision.commit.files.keys(), changes);
+          const reading = this.#readBefore(decision.commit.files.keys(), changes);
+          if (reading !== null) {
+            restore();
+            await reading;
+          }
           outcome = { kind: "commit", prepared, result: decision.result };
         }
       } catch (error) {
         outcome = { kind: "error", error };
       }
-      if (failure !== null) return stopped([waiter]);
+      if (failure !== null) {
+        restore();
+        return stopped([waiter]);
+      }
       const member = { waiter, outcome };
       if (outcome.kind !== "commit") {
         // A decision that commits nothing rests on the commits decided before it.
@@ -377,8 +410,21 @@ export class SignedHistory<S> implements HistoryStore<S> {
       queued.push(member);
       commits++;
       try {
-        await this.#recordChanges(prepared, changes);
+        const recording = this.#recordChanges(prepared, changes);
+        if (recording !== null) {
+          restore();
+          await recording;
+        } else if (advanced) {
+          // The state follows the new commit: only its own files change.
+          for (const [path] of prepared.staged.changed) {
+            if (changes.owners.get(path) === prepared.oid) {
+              this.#projection.apply(this.#state, path, changes.after.get(path) ?? null);
+            }
+          }
+          this.#projection.setHead(this.#state, prepared.oid);
+        }
       } catch (error) {
+        restore();
         // Later decisions cannot be taken on top: the stream ends once the
         // commits decided so far are appended.
         reportError(error);
@@ -386,6 +432,7 @@ export class SignedHistory<S> implements HistoryStore<S> {
       }
       if (writing === null && failure === null) startWrite();
     }
+    restore();
     while (writing !== null) await writing;
     if (failure !== null) return stopped([]);
     for (const member of queued) this.#settle(member);
@@ -393,48 +440,47 @@ export class SignedHistory<S> implements HistoryStore<S> {
   }
 
   /**
-   * Runs `decide` against the state with `changes` applied, taking them out
-   * again before returning: nothing else runs in between, so readers of
-   * {@link state} never see a commit that is not durable.
+   * Adds the projected files of `prepared` to `changes`: at once when what
+   * head holds at their paths is known or cached (null returned), else once
+   * it is read.
    */
-  #decide<T>(decide: (state: S) => Decision<T>, changes: StateChanges, head: string | null) {
-    if (head === this.#head || head === null || this.#head === null) return decide(this.#state);
-    try {
-      for (const [path, content] of changes.after) {
-        this.#projection.apply(this.#state, path, content);
-      }
-      this.#projection.setHead(this.#state, head);
-      return decide(this.#state);
-    } finally {
-      for (const [path, content] of changes.before) {
-        this.#projection.apply(this.#state, path, content);
-      }
-      this.#projection.setHead(this.#state, this.#head);
-    }
-  }
-
-  /** Adds the projected files of `prepared` to `changes`. */
-  async #recordChanges(prepared: PreparedCommit, changes: StateChanges): Promise<void> {
+  #recordChanges(prepared: PreparedCommit, changes: StateChanges): Promise<void> | null {
     const paths = prepared.staged.changed.map(([path]) => path);
-    await this.#readBefore(paths, changes);
-    for (const path of paths) {
-      if (this.#projection.wants(path)) {
-        changes.after.set(path, prepared.contents.get(path) ?? null);
-        changes.owners.set(path, prepared.oid);
+    const record = () => {
+      for (const path of paths) {
+        if (this.#projection.wants(path)) {
+          changes.after.set(path, prepared.contents.get(path) ?? null);
+          changes.owners.set(path, prepared.oid);
+        }
       }
+    };
+    const reading = this.#readBefore(paths, changes);
+    if (reading === null) {
+      record();
+      return null;
     }
+    return reading.then(record);
   }
 
-  /** Reads what head holds at each projected path that `changes` does not know yet. */
-  async #readBefore(paths: Iterable<string>, changes: StateChanges): Promise<void> {
-    const unknown = [...paths].filter((path) =>
-      this.#projection.wants(path) && !changes.before.has(path)
-    );
-    const contents = await Promise.all(unknown.map((path) => {
+  /**
+   * Notes what head holds at each projected path that `changes` does not know
+   * yet: at once when it is cached (null returned), else once it is read.
+   */
+  #readBefore(paths: Iterable<string>, changes: StateChanges): Promise<void> | null {
+    const missing: Array<[string, string]> = [];
+    for (const path of paths) {
+      if (!this.#projection.wants(path) || changes.before.has(path)) continue;
       const oid = this.#tree.fileOid(path);
-      return oid === null ? null : this.#projected.get(oid) ?? this.#readTyped(oid, "blob");
-    }));
-    unknown.forEach((path, i) => changes.before.set(path, contents[i] ?? null));
+      const cached = oid === null ? null : this.#projected.get(oid);
+      if (cached !== undefined) changes.before.set(path, cached);
+      else if (oid !== null) missing.push([path, oid]);
+    }
+    if (missing.length === 0) return null;
+    return Promise.all(missing.map(([, oid]) => this.#readTyped(oid, "blob"))).then((contents) => {
+      missing.forEach(([path], i) => {
+        if (!changes.before.has(path)) changes.before.set(path, contents[i] ?? null);
+      });
+    });
   }
 
   /**
