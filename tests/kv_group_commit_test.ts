@@ -196,6 +196,7 @@ Deno.test(
         while (!stop) {
           const shown = store.state.head;
           const files = store.state.files.size;
+          assert.equal(shown, store.head(), "the state is at the head the store has appended");
           const durable = (await readMainRef(db.observer)).oid;
           // What the store shows is at most what the durable ref holds.
           const history = await store.log({ from: durable ?? undefined });
