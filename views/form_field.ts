@@ -74,25 +74,20 @@ export function ErrorSummary(
 
 /** A short confirmation after an action, announced to screen readers. */
 export function DoneNotice(props: { message: string }): VNode {
-  return html`
-    <div class="utrecht-alert utrecht-alert--ok akkoord-alert" role="status">
-      <div class="utrecht-alert__content">
-        <div class="utrecht-alert__message">
-          <p class="utrecht-paragraph">${props.message}</p>
-        </div>
-      </div>
-    </div>
-  `;
+  return notice("ok", "status", props.message);
 }
 
 /** A warning above a form that something changed meanwhile; nothing when there is none. */
 export function WarningNotice(props: { message?: string }): VNode | null {
-  if (!props.message) return null;
+  return props.message ? notice("warning", "alert", props.message) : null;
+}
+
+function notice(kind: "ok" | "warning", role: "status" | "alert", message: string): VNode {
   return html`
-    <div class="utrecht-alert utrecht-alert--warning akkoord-alert" role="alert">
+    <div class=${`utrecht-alert utrecht-alert--${kind} akkoord-alert`} role=${role}>
       <div class="utrecht-alert__content">
         <div class="utrecht-alert__message">
-          <p class="utrecht-paragraph">${props.message}</p>
+          <p class="utrecht-paragraph">${message}</p>
         </div>
       </div>
     </div>
