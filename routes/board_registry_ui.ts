@@ -39,14 +39,22 @@ export const BOARD_REGISTRY_PATH = "/admin/besturen";
 
 /** Size limits of the registry form, as the page states them. */
 export const BOARD_REGISTRY_LIMITS = {
-  /** The whole posted form, an uploaded file and the pasted text together. */
-  bodyBytes: 4 * 1024 * 1024,
+  /** The list itself, its lines counted with one line break each. */
+  csvBytes: 4 * 1024 * 1024,
+  /**
+   * The whole posted form: the list, room for the two-byte line breaks a
+   * browser sends when the preview posts the list back, and the other fields.
+   */
+  bodyBytes: 4 * 1024 * 1024 + 64 * 1024,
   /** Rows of one file. */
   rows: BOARD_LIST_MAX_ROWS,
 } as const;
 
 /** Row problems the page lists; the rest are counted. */
 const SHOWN_PROBLEMS = 100;
+
+const ALREADY_NOTICE = "Alle besturen in deze lijst staan al zo in het register, misschien " +
+  "doordat u de lijst zojuist registreerde. Er is niets veranderd en niets vastgelegd.";
 
 const STALE_NOTICE = "Sinds u de lijst controleerde, is het register veranderd: een ander " +
   "heeft besturen uit dit bestand geregistreerd of gewijzigd. Er is niets geregistreerd. " +
@@ -68,6 +76,7 @@ const COLUMN_NAMES: Record<RegistryColumn, string> = {
 };
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
+const encoder = new TextEncoder();
 
 /** What a posted registry form holds: its text, or why it cannot be read. */
 interface ReadForm {
@@ -133,7 +142,12 @@ export function createBoardRegistryUi(options: { services: Services; sessions: S
       });
     } catch (error) {
       if (!(error instanceof DomainError) || error.code !== "version_superseded") throw error;
-      return previewPage(c, session, read.csv, boards, STALE_NOTICE);
+      const current = planBoardRegistration(store.state, boards);
+      // Registered meanwhile, most likely by this same form sent twice.
+      const already = current.added.length === 0 && current.changed.length === 0;
+      return already
+        ? previewPage(c, session, read.csv, boards, ALREADY_NOTICE, 200)
+        : previewPage(c, session, read.csv, boards, STALE_NOTICE);
     }
     const plan = done.result;
     return page(
@@ -161,7 +175,7 @@ export function createBoardRegistryUi(options: { services: Services; sessions: S
       rowProblems: read.rowProblems.slice(0, SHOWN_PROBLEMS),
       moreProblems: Math.max(0, read.rowProblems.length - SHOWN_PROBLEMS),
       registered: store.state.boards.size,
-      limits: { body: sizeText(BOARD_REGISTRY_LIMITS.bodyBytes), rows: BOARD_REGISTRY_LIMITS.rows },
+      limits: { body: sizeText(BOARD_REGISTRY_LIMITS.csvBytes), rows: BOARD_REGISTRY_LIMITS.rows },
       user: pageUser(store.state, session.principal),
       csrf: session.csrf,
     };
@@ -174,6 +188,7 @@ export function createBoardRegistryUi(options: { services: Services; sessions: S
     csv: string,
     boards: Board[],
     notice?: string,
+    status: 200 | 409 = notice ? 409 : 200,
   ): Response {
     const plan = planBoardRegistration(store.state, boards);
     return page(
@@ -192,7 +207,7 @@ export function createBoardRegistryUi(options: { services: Services; sessions: S
         user: pageUser(store.state, session.principal),
         csrf: session.csrf,
       }),
-      notice ? 409 : 200,
+      status,
     );
   }
 
@@ -215,6 +230,11 @@ async function readForm(body: FormBody): Promise<ReadForm> {
   if (csv.trim() === "") {
     const message = "Plak de lijst van besturen (CSV) of kies een CSV-bestand.";
     return { csv, errors: { csv: message }, rowProblems: [], boards: null };
+  }
+  if (encoder.encode(csv.replaceAll("\r\n", "\n")).length > BOARD_REGISTRY_LIMITS.csvBytes) {
+    const message = `De lijst is groter dan ${sizeText(BOARD_REGISTRY_LIMITS.csvBytes)}; ` +
+      "er is niets geregistreerd. Verdeel de lijst over kleinere bestanden.";
+    return { csv: "", errors: { csv: message }, rowProblems: [], boards: null };
   }
   const list = readBoardList(csv);
   if (list.ok) return { csv, errors: {}, rowProblems: [], boards: list.boards };

@@ -77,6 +77,12 @@ export function createSupplierRegistryUi(
       return page(c, session, { values, errors }, 422);
     }
     const supplier: Supplier = parsed.data;
+    const board = [...store.state.boards.values()].find((board) => board.kvk === supplier.id);
+    if (board) {
+      const kvk = `Het KvK-nummer ${supplier.id} is dat van schoolbestuur ${board.name} ` +
+        `(${board.id}). Een schoolbestuur is geen leverancier; controleer het nummer.`;
+      return page(c, session, { values, errors: { kvk } }, 422);
+    }
     const { oid, result: before } = await store.transact((state) => {
       const before = state.suppliers.get(supplier.id) ?? null;
       const { commit } = registerOrganisations(state, {

@@ -377,3 +377,56 @@ Deno.test("a preview made stale by another registration is refused and shown aga
     const now = JSON.parse(await gitAt(service, "show", `main:boards/${BOARD.id}.json`));
     assert.equal(now.contactEmail, "ada@vanhall.example");
   }));
+
+Deno.test("the same registration sent twice commits once; the second says it is already there", () =>
+  withService(async (service) => {
+    const browser = await admin(service);
+    const preview = await check(browser, service, csvOf([boardRow(1), boardRow(2)]));
+    const before = await headOf(service);
+    const pages = await Promise.all([
+      register(browser, service, preview),
+      register(browser, service, preview),
+    ]);
+    assert.deepEqual(pages.map((page) => page.status), [200, 200]);
+    assert.ok(
+      pages.some((page) => /staan al zo in het register/.test(page.html)),
+      "one answer says the boards are registered already",
+    );
+    assert.ok(pages.every((page) => !/Sinds u de lijst controleerde/.test(page.html)));
+    const commits = await gitAt(service, "rev-list", `${before}..${await headOf(service)}`);
+    assert.equal(commits.trim().split("\n").length, 1);
+  }));
+
+Deno.test("a list near the size limit registers though the browser posts it back with CRLF", () =>
+  withService(async (service) => {
+    const browser = await admin(service);
+    // 5,000 rows of 300-character names in two-byte characters and long addresses: within
+    // 2 KB of 4 MiB with LF line breaks, past it with CRLF.
+    const rows = Array.from({ length: 5000 }, (_, i) => {
+      const row = boardRow(i + 1);
+      row[2] = `${"é".repeat(290)} ${String(i).padStart(9, "0")}`;
+      row[4] = `bestuur${i}-${"z".repeat(25)}@${"a".repeat(60)}.${"b".repeat(60)}.${
+        "c".repeat(60)
+      }.example`;
+      return row;
+    });
+    const lf = [HEADER, ...rows.map((row) => row.join(","))].join("\n") + "\n";
+    const bytes = new TextEncoder().encode(lf).length;
+    assert.ok(bytes + 5001 > 4 * 1024 * 1024 && bytes <= 4 * 1024 * 1024, `${bytes} bytes`);
+    const preview = await check(browser, service, lf, true);
+    assert.equal(counts(preview.html).added, 5000);
+    // A browser sends the hidden field's line breaks as CRLF: 5,001 bytes more.
+    const crlf = preview.csv.replaceAll("\r\n", "\n").replaceAll("\n", "\r\n");
+    const done = await register(browser, service, { csv: crlf, fingerprint: preview.fingerprint });
+    assert.equal(done.status, 200, done.html.slice(0, 500));
+    assert.match(done.html, /5000 besturen geregistreerd: 5000 nieuw/);
+
+    // A list just over the limit is refused by the page itself, with the reason.
+    const over = lf + "x".repeat(4 * 1024 * 1024 + 1000 - bytes);
+    const refused = await post(browser, service, `${PAGE}/controleren`, {}, {
+      name: "te-groot.csv",
+      content: over,
+    });
+    assert.equal(refused.status, 422);
+    assert.match(refused.html, /De lijst is groter dan 4 MB/);
+  }));

@@ -208,3 +208,18 @@ Deno.test("only an admin may see the supplier registry and register suppliers", 
     assert.equal(forged.status, 403);
     assert.equal(await headOf(service), before);
   }));
+
+Deno.test("a board's KvK number is not registered as a supplier", () =>
+  withService(async (service) => {
+    const browser = await admin(service);
+    const before = await headOf(service);
+    const refused = await register(browser, {
+      kvk: "01087061",
+      name: "Stichting Van Hall Larenstein",
+      contactEmail: "privacy@vhl.example",
+    });
+    assert.equal(refused.status, 422);
+    assert.match(refused.html, /is dat van schoolbestuur Stichting Van Hall Larenstein \(41344\)/);
+    assert.match(refused.html, /id="kvk"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*id="kvk"/);
+    assert.equal(await headOf(service), before, "nothing was registered");
+  }));
