@@ -10,8 +10,8 @@
 import {
   isLive,
   type NewSessionRecord,
+  newSessionRecord,
   parseSessionRecord,
-  randomId,
   SEEN_INTERVAL_MS,
   sessionIdHash,
   type SessionOwner,
@@ -58,17 +58,7 @@ export function openKvSessionRecords<P extends SessionOwner>(
   async function create(
     input: NewSessionRecord<P>,
   ): Promise<{ id: string; record: SessionRecord<P> }> {
-    const id = randomId();
-    const at = now().getTime();
-    const record: SessionRecord<P> = {
-      idHash: await sessionIdHash(id),
-      principal: input.principal,
-      csrf: input.csrf,
-      createdAt: at,
-      lastSeenAt: at,
-      expiresAt: at + input.maxAgeMs,
-      idleTimeoutMs: input.idleTimeoutMs,
-    };
+    const { id, record } = await newSessionRecord(input, now());
     const replaced = input.replacing === undefined
       ? null
       : recordOf(await read(await sessionIdHash(input.replacing)));
@@ -78,7 +68,7 @@ export function openKvSessionRecords<P extends SessionOwner>(
         atomic.delete(sessionKey(replaced.idHash))
           .delete(ownerKey(replaced.principal, replaced.idHash));
       }
-      const expireIn = expiresIn(record, at);
+      const expireIn = expiresIn(record, record.createdAt);
       return atomic.set(sessionKey(record.idHash), record, { expireIn })
         .set(ownerKey(record.principal, record.idHash), true, { expireIn })
         .commit();

@@ -110,6 +110,25 @@ export function createMemorySessionRecords<P extends SessionOwner>(
   return recordsIn<P>([], { now: options.now ?? (() => new Date()), write: async () => {} });
 }
 
+/** A new session's random id and its record, created and last seen `now`. */
+export async function newSessionRecord<P extends SessionOwner>(
+  input: NewSessionRecord<P>,
+  now: Date,
+): Promise<{ id: string; record: SessionRecord<P> }> {
+  const id = randomId();
+  const at = now.getTime();
+  const record: SessionRecord<P> = {
+    idHash: await sessionIdHash(id),
+    principal: input.principal,
+    csrf: input.csrf,
+    createdAt: at,
+    lastSeenAt: at,
+    expiresAt: at + input.maxAgeMs,
+    idleTimeoutMs: input.idleTimeoutMs,
+  };
+  return { id, record };
+}
+
 /** The SHA-256 of a session id as 64 lowercase hex digits. */
 export async function sessionIdHash(id: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(id));
@@ -131,17 +150,7 @@ function recordsIn<P extends SessionOwner>(
   async function create(
     input: NewSessionRecord<P>,
   ): Promise<{ id: string; record: SessionRecord<P> }> {
-    const id = randomId();
-    const at = io.now().getTime();
-    const record: SessionRecord<P> = {
-      idHash: await sessionIdHash(id),
-      principal: input.principal,
-      csrf: input.csrf,
-      createdAt: at,
-      lastSeenAt: at,
-      expiresAt: at + input.maxAgeMs,
-      idleTimeoutMs: input.idleTimeoutMs,
-    };
+    const { id, record } = await newSessionRecord(input, io.now());
     const replaced = input.replacing === undefined
       ? undefined
       : records.get(await sessionIdHash(input.replacing));

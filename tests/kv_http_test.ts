@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DEMO_OPERATOR_KVK } from "../config.ts";
 import { generateSigningKey } from "../store/signing_key.ts";
-import { git, runCapture } from "./helpers/git.ts";
+import { git, sshVerifyCommit } from "./helpers/git.ts";
 import { agreementPath, BOARD, offeredToBoard } from "./helpers/board_flow.ts";
 import { Browser, startTestService, type TestService } from "./helpers/service.ts";
 import { onlyOn } from "./helpers/test_store.ts";
@@ -28,19 +28,17 @@ async function auditorCloneUrl(service: TestService): Promise<string> {
 async function verifyAll(clone: string, signers: string): Promise<number> {
   const commits = (await git(["--git-dir", clone, "rev-list", "HEAD"])).trim().split("\n");
   for (const commit of commits) {
-    const { stderr } = await runCapture("git", [
-      "--git-dir",
-      clone,
-      "-c",
-      "gpg.format=ssh",
-      "-c",
-      `gpg.ssh.allowedSignersFile=${signers}`,
-      "verify-commit",
-      commit,
-    ]);
+    const stderr = await sshVerifyCommit(clone, signers, commit);
     assert.match(stderr, /Good "git" signature for akkoord@history with ED25519 key/);
   }
   return commits.length;
+}
+
+/** Clones the history as an auditor with stock git, checking every object, and fscks it. */
+async function cloneChecked(service: TestService, clone: string): Promise<void> {
+  const url = await auditorCloneUrl(service);
+  await git(["-c", "transfer.fsckObjects=true", "clone", "--quiet", "--bare", url, clone]);
+  await git(["--git-dir", clone, "fsck", "--strict", "--no-dangling"]);
 }
 
 Deno.test(
@@ -57,16 +55,7 @@ Deno.test(
         const { user, shown } = await offeredToBoard(service, ["beoordelen", "ondertekenen"]);
         assert.equal((await user.submit(agreementPath(BOARD.id, "approve"), shown)).status, 303);
         const clone = `${work}/first.git`;
-        await git([
-          "-c",
-          "transfer.fsckObjects=true",
-          "clone",
-          "--quiet",
-          "--bare",
-          await auditorCloneUrl(service),
-          clone,
-        ]);
-        await git(["--git-dir", clone, "fsck", "--strict", "--no-dangling"]);
+        await cloneChecked(service, clone);
         const signers = `${work}/allowed_signers`;
         const published = await (await fetch(`${service.url}/.well-known/akkoord/allowed_signers`))
           .text();
@@ -90,16 +79,7 @@ Deno.test(
       service = await startTestService(env, data);
       try {
         const clone = `${work}/second.git`;
-        await git([
-          "-c",
-          "transfer.fsckObjects=true",
-          "clone",
-          "--quiet",
-          "--bare",
-          await auditorCloneUrl(service),
-          clone,
-        ]);
-        await git(["--git-dir", clone, "fsck", "--strict", "--no-dangling"]);
+        await cloneChecked(service, clone);
         await git(["--git-dir", clone, "fetch", "--quiet", `${work}/first.git`, "HEAD:refs/first"]);
         await git(["--git-dir", clone, "merge-base", "--is-ancestor", "refs/first", "HEAD"]);
         assert.ok((await verifyAll(clone, `${work}/allowed_signers`)) >= events);
